@@ -1,0 +1,3 @@
+from headshot.cli import main
+
+main()

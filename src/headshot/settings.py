@@ -1,0 +1,181 @@
+"""Effective configuration: `HEADSHOT_*` environment variables, then an optional TOML file
+(`HEADSHOT_CONFIG_FILE`), then defaults.
+
+Nothing here is read at import time; `load_settings()` is called by the wiring module and the CLI.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE_VARIABLE = "HEADSHOT_CONFIG_FILE"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("headshot", appauthor=False))
+
+
+class UploadLimits(BaseModel):
+    """Limits enforced while an upload streams in, before anything is decoded or stored."""
+
+    max_file_bytes: int = Field(25 * 1024 * 1024, gt=0, description="Largest accepted file.")
+    max_request_bytes: int = Field(
+        200 * 1024 * 1024, gt=0, description="Largest accepted multipart request body."
+    )
+    max_files_per_request: int = Field(40, gt=0, description="Most files in one upload request.")
+    max_pixels: int = Field(
+        60_000_000, gt=0, description="Largest image, read from its header before decoding."
+    )
+    max_side: int = Field(20_000, gt=0, description="Longest accepted image side in pixels.")
+
+
+class AuthSettings(BaseModel):
+    session_ttl_s: int = Field(14 * 24 * 3600, gt=0, description="Lifetime of a login session.")
+    api_token_max_ttl_s: int = Field(
+        365 * 24 * 3600, gt=0, description="Longest lifetime of a personal API token."
+    )
+    login_attempts: int = Field(
+        5, gt=0, description="Failed logins allowed per email and address in one window."
+    )
+    login_window_s: int = Field(300, gt=0, description="Length of the login rate-limit window.")
+    cookie_name: str = Field("headshot_session", description="Name of the web session cookie.")
+    min_password_length: int = Field(10, ge=8, description="Shortest accepted password.")
+
+
+class Settings(BaseSettings):
+    """Every setting of the service. `docs/configuration.md` lists each one (a test checks)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HEADSHOT_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the embedded defaults keep everything.",
+    )
+    database_url: str | None = Field(None, description="SQLAlchemy URL; SQLite in the data dir.")
+    redis_url: str | None = Field(None, description="Huey on Redis when set; else Huey on SQLite.")
+    blob_url: str | None = Field(
+        None, description="`file:///path` or `s3://bucket/prefix`; files in the data dir."
+    )
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint URL.")
+    s3_region: str = Field("us-east-1", description="S3 region name.")
+    engine: Literal["fal", "studio"] | None = Field(
+        None, description="`fal` when a fal key is configured, else `studio`."
+    )
+    fal_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("HEADSHOT_FAL_KEY", "FAL_KEY", "fal_key"),
+        description="The first fal provider key (`key_id:key_secret`).",
+    )
+    fal_admin_key: SecretStr | None = Field(
+        None, description="Optional fal ADMIN key for payload deletion and key rotation."
+    )
+    fal_queue_url: str = Field("https://queue.fal.run", description="fal queue base URL.")
+    fal_run_url: str = Field("https://fal.run", description="fal synchronous base URL.")
+    fal_rest_url: str = Field("https://rest.fal.ai", description="fal REST base URL.")
+    fal_cdn_url: str = Field("https://v3.fal.media", description="fal CDN base URL.")
+    public_url: str | None = Field(
+        None, description="URL at which fal can reach this server (webhooks, signed URLs)."
+    )
+    master_key: SecretStr | None = Field(
+        None,
+        description="Base64 32-byte master key; else a generated 0600 key file in the data dir.",
+    )
+    previous_master_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Earlier master keys, kept until `headshot keys rotate-master` re-wraps.",
+    )
+    host: str = Field("127.0.0.1", description="Address `headshot serve` binds.")
+    port: int = Field(8443, gt=0, lt=65536, description="Port `headshot serve` binds.")
+    tls_cert_file: Path | None = Field(None, description="PEM certificate; self-signed if unset.")
+    tls_key_file: Path | None = Field(None, description="PEM private key for the certificate.")
+    in_process_worker: bool = Field(
+        True, description="Run the Huey consumer inside `headshot serve` (embedded mode)."
+    )
+    worker_threads: int = Field(2, gt=0, description="Huey consumer worker threads.")
+    log_level: str = Field("INFO", description="Logging level.")
+    log_json: bool = Field(True, description="Structured JSON logs (else plain text).")
+    uploads: UploadLimits = Field(default_factory=UploadLimits)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+
+    @field_validator("fal_queue_url", "fal_run_url", "fal_rest_url", "fal_cdn_url")
+    @classmethod
+    def _https_unless_loopback(cls, url: str) -> str:
+        if url.startswith("https://") or url.startswith(
+            ("http://127.", "http://localhost", "http://[::1]")
+        ):
+            return url.rstrip("/")
+        raise ValueError("provider URLs must use https (plain http only for loopback)")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Docker-style secret files and .env are honoured too, below the environment.
+        sources = [init_settings, env_settings, dotenv_settings, file_secret_settings]
+        config_file = os.environ.get(CONFIG_FILE_VARIABLE)
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'headshot.db'}"
+
+    @property
+    def effective_blob_url(self) -> str:
+        return self.blob_url or (self.data_dir / "blobs").as_uri()
+
+    @property
+    def effective_engine(self) -> Literal["fal", "studio"]:
+        if self.engine:
+            return self.engine
+        return "fal" if self.fal_key else "studio"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """Settings as plain data with every secret replaced by a mask (for `headshot config`)."""
+    data = settings.model_dump(mode="json")
+    for name, value in settings:
+        if isinstance(value, SecretStr) and value.get_secret_value():
+            data[name] = "********"
+    data["database_url"] = _mask_url_password(settings.effective_database_url)
+    if settings.redis_url:
+        data["redis_url"] = _mask_url_password(settings.redis_url)
+    return data
+
+
+def _mask_url_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a SQLAlchemy URL (e.g. redis://); mask conservatively
+        if "@" in url and "://" in url:
+            scheme, rest = url.split("://", 1)
+            return f"{scheme}://***@{rest.split('@', 1)[1]}"
+        return url

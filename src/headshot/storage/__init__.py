@@ -1,0 +1,1 @@
+"""Records (SQL), blobs (filesystem / S3) and envelope encryption."""

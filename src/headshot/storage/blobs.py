@@ -1,0 +1,50 @@
+"""The `BlobStore` boundary: opaque keys to bytes, streamed both ways.
+
+Implementations: `FsBlobStore` (default, under the data directory), `S3BlobStore` (boto3) and
+`MemoryBlobStore` (an in-memory implementation for tests). Callers never see paths or buckets;
+the encryption layer above (`storage.vault`) is the only user of raw blobs.
+
+    BlobError
+    └── BlobNotFoundError   the key does not exist
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Protocol, runtime_checkable
+
+
+class BlobError(Exception):
+    """A blob operation failed for a reason other than a missing key."""
+
+
+class BlobNotFoundError(BlobError, KeyError):
+    """No blob is stored under the key."""
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+        """Store the concatenated chunks under key, atomically (readers never see a partial blob).
+
+        Replaces an existing blob. Returns the number of bytes written.
+        """
+        ...
+
+    def get(self, key: str) -> Iterator[bytes]:
+        """Stream the blob's bytes in chunks. Raises `BlobNotFoundError` before the first chunk."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the blob; deleting a missing key is not an error."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        """Every key that starts with prefix, in no particular order."""
+        ...
+
+
+def read_all(store: BlobStore, key: str) -> bytes:
+    return b"".join(store.get(key))

@@ -1,0 +1,299 @@
+"""SQLAlchemy 2 records. Every user-owned table has a `user_id` column, so one scoping helper
+(`storage.scope.OwnerScope`) can restrict every lookup to its owner.
+
+Rows never leave `services/`; routes get typed schemas.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> str:
+    """Opaque, unguessable identifier (128 bits)."""
+    return secrets.token_hex(16)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on both PostgreSQL and SQLite (which drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, _dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, _dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+def _user_fk() -> Mapped[str]:
+    return mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuthSession(Base):
+    """A login: the token behind both the web cookie and the bearer access token (hashed)."""
+
+    __tablename__ = "auth_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Consent(Base):
+    __tablename__ = "consents"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    purpose: Mapped[str] = mapped_column(String(50))
+    version: Mapped[str] = mapped_column(String(20))
+    given_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PhotoSession(Base):
+    """A batch of selfies of one person, with its model versions and generations."""
+
+    __tablename__ = "photo_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    session_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("photo_sessions.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    mime: Mapped[str] = mapped_column(String(50))
+    stored_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64))
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    member: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    original_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    training_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    thumb_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Training(Base):
+    """One training run = one model version (v1, v2, …) of a session."""
+
+    __tablename__ = "trainings"
+    __table_args__ = (UniqueConstraint("session_id", "version", name="uq_trainings_version"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    session_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("photo_sessions.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    engine: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    stage: Mapped[str] = mapped_column(String(40), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    eta_s: Mapped[float | None] = mapped_column(Float, default=None)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dataset_fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
+    trigger_phrase: Mapped[str] = mapped_column(String(100), default="")
+    provider_key_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    provider_request_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    provider_handle: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    submit_state: Mapped[str] = mapped_column(String(20), default="pending")
+    weights_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    weights_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    logs_tail: Mapped[list[Any]] = mapped_column(default=list)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Generation(Base):
+    __tablename__ = "generations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    model_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("trainings.id", ondelete="CASCADE"), index=True
+    )
+    engine: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    looks: Mapped[list[Any]] = mapped_column(default=list)
+    images_per_look: Mapped[int] = mapped_column(Integer, default=1)
+    seed: Mapped[int | None] = mapped_column(Integer, default=None)
+    provider_key_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    provider_request_ids: Mapped[list[Any]] = mapped_column(default=list)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Headshot(Base):
+    __tablename__ = "headshots"
+    __table_args__ = (Index("ix_headshots_user_created", "user_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    generation_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("generations.id", ondelete="CASCADE"), index=True
+    )
+    model_id: Mapped[str] = mapped_column(String(32), index=True)
+    session_id: Mapped[str] = mapped_column(String(32), index=True)
+    background: Mapped[str] = mapped_column(String(50))
+    attire: Mapped[str] = mapped_column(String(50))
+    lighting: Mapped[str] = mapped_column(String(50))
+    seed: Mapped[int | None] = mapped_column(Integer, default=None)
+    likeness: Mapped[float | None] = mapped_column(Float, default=None)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    favorite: Mapped[bool] = mapped_column(Boolean, default=False)
+    image_key: Mapped[str] = mapped_column(String(200))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Share(Base):
+    __tablename__ = "shares"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    headshot_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("headshots.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ProviderKey(Base):
+    """An operator's fal key, encrypted under the master key (no user owns it)."""
+
+    __tablename__ = "provider_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    provider: Mapped[str] = mapped_column(String(20), default="fal")
+    label: Mapped[str] = mapped_column(String(100))
+    key_hint: Mapped[str] = mapped_column(String(20))
+    secret_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    master_key_id: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(10), default="API")
+    state: Mapped[str] = mapped_column(String(10), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AuditEntry(Base):
+    """Append-only record of access to personal data."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    subject_user_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    actor: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(60))
+    resource_type: Mapped[str | None] = mapped_column(String(40), default=None)
+    resource_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DataKey(Base):
+    """A user's data key, wrapped by a master key. Deleting it crypto-shreds the user's blobs."""
+
+    __tablename__ = "data_keys"
+    user_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    master_key_id: Mapped[str] = mapped_column(String(32))
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RateLimitBucket(Base):
+    """Fixed-window counters shared by every server process (login rate limiting)."""
+
+    __tablename__ = "rate_limits"
+    bucket: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_started_at: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,54 @@
+"""Owner scoping: the one place that restricts lookups of user-owned rows to their owner.
+
+Another user's id and a missing id are indistinguishable (both `NotFoundError`), so nobody learns
+whether a resource exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Mapped, Session
+
+from headshot.domain.errors import NotFoundError
+
+
+class Owned(Protocol):
+    id: Mapped[str]
+    user_id: Mapped[str]
+
+
+RowT = TypeVar("RowT", bound=Owned)
+
+_NOUNS = {
+    "photo_sessions": "session",
+    "photos": "photo",
+    "trainings": "model",
+    "generations": "generation",
+    "headshots": "headshot",
+    "shares": "share",
+    "api_tokens": "token",
+}
+
+
+class OwnerScope:
+    def __init__(self, db: Session, user_id: str) -> None:
+        self.db = db
+        self.user_id = user_id
+
+    def get(self, model: type[RowT], row_id: str, *, for_update: bool = False) -> RowT:
+        query = self.select(model).where(model.id == row_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.db.scalars(query).first()
+        if row is None:
+            noun = _NOUNS.get(str(getattr(model, "__tablename__", "")), "resource")
+            raise NotFoundError(f"No {noun} with that id.", code="not_found")
+        return row
+
+    def select(self, model: type[RowT]) -> Select[RowT]:
+        return select(model).where(model.user_id == self.user_id)
+
+    def all(self, model: type[RowT], *criteria: Any) -> list[RowT]:
+        return list(self.db.scalars(self.select(model).where(*criteria)))
