@@ -15,9 +15,15 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from headshot.cli import validate
+    from headshot.cli import ops, serve, validate
 
+    app.command("serve")(serve.serve_command)
+    app.command("worker")(serve.worker_command)
     app.command("validate")(validate.validate_command)
+    app.command("migrate")(ops.migrate_command)
+    app.command("config")(ops.config_command)
+    app.add_typer(ops.keys_app, name="keys")
+    app.add_typer(ops.users_app, name="users")
 
 
 def main() -> None:

@@ -9,14 +9,17 @@ from __future__ import annotations
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Mapped, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from headshot.domain.errors import NotFoundError
 
 
 class Owned(Protocol):
-    id: Mapped[str]
-    user_id: Mapped[str]
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def user_id(self) -> str: ...
 
 
 RowT = TypeVar("RowT", bound=Owned)
@@ -38,7 +41,7 @@ class OwnerScope:
         self.user_id = user_id
 
     def get(self, model: type[RowT], row_id: str, *, for_update: bool = False) -> RowT:
-        query = self.select(model).where(model.id == row_id)
+        query = self.select(model).where(_column(model, "id") == row_id)
         if for_update:
             query = query.with_for_update()
         row = self.db.scalars(query).first()
@@ -48,7 +51,13 @@ class OwnerScope:
         return row
 
     def select(self, model: type[RowT]) -> Select[RowT]:
-        return select(model).where(model.user_id == self.user_id)
+        return select(model).where(_column(model, "user_id") == self.user_id)
 
     def all(self, model: type[RowT], *criteria: Any) -> list[RowT]:
         return list(self.db.scalars(self.select(model).where(*criteria)))
+
+
+def _column(model: type[Owned], name: str) -> InstrumentedAttribute[str]:
+    # The protocol describes instances; the mapped class attribute is the column.
+    column: InstrumentedAttribute[str] = getattr(model, name)
+    return column

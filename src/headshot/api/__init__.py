@@ -1,0 +1,1 @@
+"""HTTP interface: thin routes over the services."""

@@ -1,0 +1,195 @@
+"""Request and response schemas, one per direction (API.md names)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from headshot.domain.models import ApiTokenView, PhotoView, SessionView, UploadRejection, UserView
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+class RegisterIn(BaseModel):
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class LoginIn(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    created_at: datetime
+    consent_given: bool
+    consent_version: str | None
+    is_operator: bool
+
+    @classmethod
+    def of(cls, view: UserView) -> UserOut:
+        return cls(**view.__dict__)
+
+
+class LoginOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    user: UserOut
+
+
+class ConsentIn(BaseModel):
+    biometric_processing: bool
+
+
+class ConsentTextOut(BaseModel):
+    version: str
+    text: str
+
+
+class ApiTokenIn(BaseModel):
+    name: str = Field(max_length=100)
+    scopes: list[str] = Field(default_factory=lambda: ["read"])
+    expires_in_s: int | None = Field(None, gt=0)
+
+
+class ApiTokenOut(BaseModel):
+    id: str
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+    @classmethod
+    def of(cls, view: ApiTokenView) -> ApiTokenOut:
+        return cls(**{**view.__dict__, "scopes": list(view.scopes)})
+
+
+class ApiTokenIssuedOut(ApiTokenOut):
+    token: str = Field(description="Shown once; store it safely.")
+
+
+class ApiTokensOut(BaseModel):
+    tokens: list[ApiTokenOut]
+
+
+class SessionIn(BaseModel):
+    name: str | None = Field(None, max_length=120)
+
+
+class SessionPatch(BaseModel):
+    name: str = Field(max_length=120)
+
+
+class SessionOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    photo_count: int
+    accepted_count: int
+
+    @classmethod
+    def of(cls, view: SessionView) -> SessionOut:
+        return cls(**view.__dict__)
+
+
+class SessionsOut(BaseModel):
+    sessions: list[SessionOut]
+
+
+class FindingOut(BaseModel):
+    code: str
+    severity: Literal["error", "warning"]
+    message: str
+    tip: str
+    value: float | str | None = None
+    threshold: float | str | None = None
+
+
+class PhotoReportOut(BaseModel):
+    model_config = ConfigDict(extra="allow")  # the imaging pipeline may report more
+
+    id: str | None
+    filename: str
+    accepted: bool
+    face_count: int
+    findings: list[FindingOut]
+    metrics: dict[str, Any]
+    stored_bytes: int
+    width: int
+    height: int
+    created_at: datetime | None = None
+
+    @classmethod
+    def of(cls, view: PhotoView) -> PhotoReportOut:
+        report = {k: v for k, v in view.report.items() if k not in {"id", "stored_bytes"}}
+        report.setdefault("face_count", 0)
+        report.setdefault("findings", [])
+        report.setdefault("metrics", {})
+        return cls(
+            **{
+                **report,
+                "id": view.id,
+                "filename": view.filename,
+                "accepted": view.accepted,
+                "stored_bytes": view.stored_bytes,
+                "width": view.width,
+                "height": view.height,
+                "created_at": view.created_at,
+            }
+        )
+
+    @classmethod
+    def rejected(cls, rejection: UploadRejection) -> PhotoReportOut:
+        finding = FindingOut(
+            code=rejection.code,
+            severity="error",
+            message=rejection.message,
+            tip="Take or choose another photo (JPEG, PNG, WebP or HEIC).",
+        )
+        return cls(
+            id=None,
+            filename=rejection.filename,
+            accepted=False,
+            face_count=0,
+            findings=[finding],
+            metrics={},
+            stored_bytes=0,
+            width=0,
+            height=0,
+        )
+
+
+class PhotosOut(BaseModel):
+    photos: list[PhotoReportOut]
+
+
+class SetReportOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    ready: bool
+    accepted_count: int
+    required_count: int
+    findings: list[FindingOut]
+    diversity: dict[str, Any]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,97 @@
+"""Value objects that leave the services layer. Rows never do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Scope = Literal["read", "write"]
+ALL_SCOPES: tuple[Scope, ...] = ("read", "write")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a logged-in session (web or bearer) or a personal API token."""
+
+    user_id: str
+    is_operator: bool
+    via: Literal["session", "api_token"]
+    credential_id: str
+    scopes: tuple[Scope, ...] = ALL_SCOPES
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: str
+    email: str
+    created_at: datetime
+    consent_given: bool
+    consent_version: str | None
+    is_operator: bool
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    access_token: str
+    expires_at: datetime
+    user: UserView
+
+
+@dataclass(frozen=True)
+class ApiTokenView:
+    id: str
+    name: str
+    prefix: str
+    scopes: tuple[Scope, ...]
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class IssuedApiToken:
+    """A freshly made token: the secret is shown once and never stored."""
+
+    token: str
+    view: ApiTokenView
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    photo_count: int
+    accepted_count: int
+
+
+@dataclass(frozen=True)
+class PhotoView:
+    id: str
+    session_id: str
+    filename: str
+    accepted: bool
+    width: int
+    height: int
+    stored_bytes: int
+    report: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UploadRejection:
+    """A file of an upload that could not be read as an image; nothing of it was stored."""
+
+    filename: str
+    code: str
+    message: str
+    status: int
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    photos: tuple[PhotoView, ...]
+    rejections: tuple[UploadRejection, ...]

@@ -1,0 +1,194 @@
+"""Accounts: registration, login sessions, authentication of every request, consent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from headshot.domain.consent import BIOMETRIC_PURPOSE, CONSENT_VERSION
+from headshot.domain.errors import AuthenticationError, ConflictError, InvalidInputError
+from headshot.domain.models import ALL_SCOPES, LoginResult, Principal, Scope, UserView
+from headshot.services.audit import AuditLog
+from headshot.services.ratelimit import RateLimiter
+from headshot.services.secrets import (
+    API_TOKEN_PREFIX,
+    SESSION_PREFIX,
+    Passwords,
+    digest,
+    new_secret,
+)
+from headshot.settings import AuthSettings
+from headshot.storage.db import Database
+from headshot.storage.records import ApiToken, AuthSession, Consent, User
+
+BAD_LOGIN = "That email and password do not match an account."
+
+
+class Accounts:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        settings: AuthSettings,
+        passwords: Passwords,
+        audit: AuditLog,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._passwords = passwords
+        self._audit = audit
+        self._clock = clock
+        self._limiter = RateLimiter(
+            limit=settings.login_attempts, window_s=settings.login_window_s, clock=clock
+        )
+
+    def register(self, *, email: str, password: str) -> UserView:
+        email = email.strip().lower()
+        if len(password) < self._settings.min_password_length:
+            raise InvalidInputError(
+                f"Choose a password of at least {self._settings.min_password_length} characters.",
+                code="weak_password",
+            )
+        with self._db.transaction() as db:
+            if db.scalars(select(User.id).where(User.email == email)).first():
+                raise ConflictError(
+                    "An account with that email already exists.", code="email_taken"
+                )
+            user = User(email=email, password_hash=self._passwords.hash(password))
+            db.add(user)
+            db.flush()
+            self._audit.record(db, subject=user.id, actor="user", action="account.register")
+            return _user_view(db, user)
+
+    def login(self, *, email: str, password: str, client: str) -> LoginResult:
+        email = email.strip().lower()
+        buckets = (f"login:email:{digest(email)}", f"login:client:{digest(client)}")
+        with self._db.transaction() as db:
+            for bucket in buckets:
+                self._limiter.check(db, bucket)
+            user = db.scalars(select(User).where(User.email == email)).first()
+            if not self._passwords.verify(user.password_hash if user else None, password):
+                for bucket in buckets:
+                    self._limiter.hit(db, bucket)
+                user = None
+            if user is not None:
+                return self._start_session(db, user, password=password, buckets=buckets)
+        raise AuthenticationError(BAD_LOGIN, code="invalid_credentials")
+
+    def _start_session(
+        self, db: Session, user: User, *, password: str, buckets: tuple[str, ...]
+    ) -> LoginResult:
+        for bucket in buckets:
+            self._limiter.reset(db, bucket)
+        if self._passwords.needs_rehash(user.password_hash):
+            user.password_hash = self._passwords.hash(password)
+        token = new_secret(SESSION_PREFIX)
+        now = self._clock()
+        expires = now + timedelta(seconds=self._settings.session_ttl_s)
+        db.add(AuthSession(user_id=user.id, token_hash=digest(token), expires_at=expires))
+        user.last_active_at = now
+        self._audit.record(db, subject=user.id, actor="user", action="account.login")
+        return LoginResult(access_token=token, expires_at=expires, user=_user_view(db, user))
+
+    def logout(self, principal: Principal) -> None:
+        if principal.via != "session":
+            return
+        with self._db.transaction() as db:
+            row = db.get(AuthSession, principal.credential_id)
+            if row is not None and row.revoked_at is None:
+                row.revoked_at = self._clock()
+
+    def authenticate(self, secret: str) -> Principal:
+        """Resolve a session token or personal API token; raise `AuthenticationError` otherwise."""
+        with self._db.transaction() as db:
+            if secret.startswith(API_TOKEN_PREFIX):
+                principal = self._authenticate_api_token(db, secret)
+            else:
+                principal = self._authenticate_session(db, secret)
+        if principal is None:
+            raise AuthenticationError("Please sign in again.", code="unauthenticated")
+        return principal
+
+    def _authenticate_session(self, db: Session, secret: str) -> Principal | None:
+        row = db.scalars(
+            select(AuthSession).where(AuthSession.token_hash == digest(secret))
+        ).first()
+        if row is None or row.revoked_at is not None or row.expires_at <= self._clock():
+            return None
+        user = db.get(User, row.user_id)
+        if user is None:
+            return None
+        return Principal(user.id, user.is_operator, "session", row.id, ALL_SCOPES)
+
+    def _authenticate_api_token(self, db: Session, secret: str) -> Principal | None:
+        row = db.scalars(select(ApiToken).where(ApiToken.token_hash == digest(secret))).first()
+        now = self._clock()
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            return None
+        user = db.get(User, row.user_id)
+        if user is None:
+            return None
+        row.last_used_at = now
+        scopes: tuple[Scope, ...] = tuple(s for s in ALL_SCOPES if s in row.scopes)
+        # Operator rights are never delegated to personal API tokens.
+        return Principal(user.id, False, "api_token", row.id, scopes)
+
+    def me(self, principal: Principal) -> UserView:
+        with self._db.transaction() as db:
+            user = db.get(User, principal.user_id)
+            if user is None:
+                raise AuthenticationError("Please sign in again.", code="unauthenticated")
+            return _user_view(db, user)
+
+    def set_consent(self, principal: Principal, *, biometric_processing: bool) -> UserView:
+        with self._db.transaction() as db:
+            current = _active_consent(db, principal.user_id)
+            if biometric_processing and current is None:
+                db.add(
+                    Consent(
+                        user_id=principal.user_id,
+                        purpose=BIOMETRIC_PURPOSE,
+                        version=CONSENT_VERSION,
+                        given_at=self._clock(),
+                    )
+                )
+                self._audit.record(
+                    db, subject=principal.user_id, actor="user", action="consent.give"
+                )
+            elif not biometric_processing and current is not None:
+                current.withdrawn_at = self._clock()
+                self._audit.record(
+                    db, subject=principal.user_id, actor="user", action="consent.withdraw"
+                )
+            db.flush()
+            user = db.get(User, principal.user_id)
+            assert user is not None
+            return _user_view(db, user)
+
+    def has_consent(self, db: Session, user_id: str) -> bool:
+        return _active_consent(db, user_id) is not None
+
+
+def _active_consent(db: Session, user_id: str) -> Consent | None:
+    query = select(Consent).where(
+        Consent.user_id == user_id,
+        Consent.purpose == BIOMETRIC_PURPOSE,
+        Consent.withdrawn_at.is_(None),
+    )
+    return db.scalars(query).first()
+
+
+def _user_view(db: Session, user: User) -> UserView:
+    consent = _active_consent(db, user.id)
+    return UserView(
+        id=user.id,
+        email=user.email,
+        created_at=user.created_at,
+        consent_given=consent is not None,
+        consent_version=consent.version if consent else None,
+        is_operator=user.is_operator,
+    )

@@ -1,0 +1,31 @@
+"""The object graph handed to `create_app` and the worker (built in `headshot.wiring`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from headshot.services.accounts import Accounts
+from headshot.services.api_tokens import ApiTokens
+from headshot.services.audit import AuditLog
+from headshot.services.photos import Photos
+from headshot.services.sessions import Sessions
+from headshot.settings import Settings
+from headshot.storage.db import Database
+
+ReadinessCheck = Callable[[], None]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Callable[[], datetime]
+    audit: AuditLog
+    accounts: Accounts
+    api_tokens: ApiTokens
+    sessions: Sessions
+    photos: Photos
+    readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    on_shutdown: list[Callable[[], None]] = field(default_factory=list)

@@ -1,0 +1,248 @@
+"""Photo intake: consent and ownership checks, analysis, encrypted storage, the set report."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from headshot.domain.errors import (
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+)
+from headshot.domain.models import PhotoView, Principal, UploadRejection, UploadResult
+from headshot.services.accounts import Accounts
+from headshot.services.audit import AuditLog
+from headshot.services.blobs import BlobJanitor, UserBlobs
+from headshot.storage.db import Database
+from headshot.storage.records import Photo, PhotoSession, new_id
+from headshot.storage.scope import OwnerScope
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the imaging pipeline tells the service about one decodable photo."""
+
+    accepted: bool
+    width: int
+    height: int
+    report: dict[str, Any]
+    member: dict[str, Any] | None
+    original: bytes
+    original_mime: str
+    training_jpeg: bytes | None
+    thumbnail_jpeg: bytes
+
+
+class PhotoAnalyzer(Protocol):
+    def analyze(self, data: bytes, *, filename: str) -> Analysis:
+        """Raise `InvalidInputError` / `PayloadTooLargeError` for files that are not images."""
+        ...
+
+    def assess(self, members: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """The set report (`SetReport` of API.md) over the accepted photos' members."""
+        ...
+
+
+@dataclass(frozen=True)
+class ImageStream:
+    chunks: Iterator[bytes]
+    media_type: str
+
+
+class Photos:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        blobs: UserBlobs,
+        analyzer: PhotoAnalyzer,
+        accounts: Accounts,
+        audit: AuditLog,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._db = db
+        self._blobs = blobs
+        self._janitor = BlobJanitor(blobs)
+        self._analyzer = analyzer
+        self._accounts = accounts
+        self._audit = audit
+        self._clock = clock
+
+    def ensure_can_upload(self, principal: Principal, session_id: str) -> None:
+        """Checked before the request body is read, so refused uploads cost nothing."""
+        with self._db.transaction() as db:
+            OwnerScope(db, principal.user_id).get(PhotoSession, session_id)
+            if not self._accounts.has_consent(db, principal.user_id):
+                raise PermissionDeniedError(
+                    "Please agree to the processing of your face photos before uploading.",
+                    code="consent_required",
+                )
+
+    def add(self, principal: Principal, session_id: str, file: IncomingFile) -> PhotoView:
+        """Analyse and store one file; nothing is stored when it is refused."""
+        self.ensure_can_upload(principal, session_id)
+        analysis = self._analyzer.analyze(file.data, filename=file.filename)
+        photo_id = new_id()
+        keys = self._store_blobs(principal.user_id, photo_id, analysis)
+        try:
+            return self._record(principal, session_id, photo_id, file, analysis, keys)
+        except Exception:
+            self._janitor.delete(principal.user_id, [k for k in keys.values() if k])
+            raise
+
+    def add_many(
+        self, principal: Principal, session_id: str, files: Sequence[IncomingFile]
+    ) -> UploadResult:
+        photos: list[PhotoView] = []
+        rejections: list[UploadRejection] = []
+        for file in files:
+            try:
+                photos.append(self.add(principal, session_id, file))
+            except (InvalidInputError, PayloadTooLargeError) as exc:
+                status = 413 if isinstance(exc, PayloadTooLargeError) else 422
+                rejections.append(UploadRejection(file.filename, exc.code, exc.message, status))
+        return UploadResult(photos=tuple(photos), rejections=tuple(rejections))
+
+    def _store_blobs(
+        self, user_id: str, photo_id: str, analysis: Analysis
+    ) -> dict[str, str | None]:
+        keys: dict[str, str | None] = {"original": None, "training": None, "thumb": None}
+        if not analysis.accepted:
+            return keys  # rejected photos keep only their report: nothing to train on, nothing kept
+        parts = {
+            "original": analysis.original,
+            "training": analysis.training_jpeg,
+            "thumb": analysis.thumbnail_jpeg,
+        }
+        try:
+            for name, data in parts.items():
+                if data is not None:
+                    key = f"photos/{photo_id}/{name}"
+                    self._blobs.put(user_id, key, data)
+                    keys[name] = key
+        except Exception:
+            self._janitor.delete(user_id, [k for k in keys.values() if k])
+            raise
+        return keys
+
+    def _record(
+        self,
+        principal: Principal,
+        session_id: str,
+        photo_id: str,
+        file: IncomingFile,
+        analysis: Analysis,
+        keys: dict[str, str | None],
+    ) -> PhotoView:
+        with self._db.transaction() as db:
+            session = OwnerScope(db, principal.user_id).get(PhotoSession, session_id)
+            row = Photo(
+                id=photo_id,
+                user_id=principal.user_id,
+                session_id=session.id,
+                filename=safe_filename(file.filename),
+                accepted=analysis.accepted,
+                width=analysis.width,
+                height=analysis.height,
+                mime=analysis.original_mime,
+                stored_bytes=len(analysis.original) if keys["original"] else 0,
+                sha256=hashlib.sha256(file.data).hexdigest(),
+                report=analysis.report,
+                member=analysis.member,
+                original_key=keys["original"],
+                training_key=keys["training"],
+                thumb_key=keys["thumb"],
+                created_at=self._clock(),
+            )
+            db.add(row)
+            session.updated_at = self._clock()
+            self._audit.record(
+                db,
+                subject=principal.user_id,
+                actor="user",
+                action="photo.upload",
+                resource=("photo", photo_id),
+            )
+            db.flush()
+            return _view(row)
+
+    def list(self, principal: Principal, session_id: str) -> list[PhotoView]:
+        with self._db.transaction() as db:
+            scope = OwnerScope(db, principal.user_id)
+            session = scope.get(PhotoSession, session_id)
+            rows = scope.all(Photo, Photo.session_id == session.id)
+            return [_view(r) for r in sorted(rows, key=lambda r: r.created_at)]
+
+    def get(self, principal: Principal, photo_id: str) -> PhotoView:
+        with self._db.transaction() as db:
+            return _view(OwnerScope(db, principal.user_id).get(Photo, photo_id))
+
+    def delete(self, principal: Principal, photo_id: str) -> None:
+        with self._db.transaction() as db:
+            row = OwnerScope(db, principal.user_id).get(Photo, photo_id)
+            keys = [k for k in (row.original_key, row.training_key, row.thumb_key) if k]
+            db.delete(row)
+        self._janitor.delete(principal.user_id, keys)
+
+    def image(
+        self, principal: Principal, photo_id: str, *, size: Literal["thumb", "full"]
+    ) -> ImageStream:
+        with self._db.transaction() as db:
+            row = OwnerScope(db, principal.user_id).get(Photo, photo_id)
+            key = row.thumb_key if size == "thumb" else row.original_key
+            media_type = "image/jpeg" if size == "thumb" else row.mime
+            if key is None:
+                raise NotFoundError("This photo was not kept because it was not accepted.")
+            self._audit.record(
+                db,
+                subject=principal.user_id,
+                actor="user",
+                action="photo.read",
+                resource=("photo", photo_id),
+                detail={"size": size},
+            )
+        return ImageStream(chunks=self._blobs.open(principal.user_id, key), media_type=media_type)
+
+    def readiness(self, principal: Principal, session_id: str) -> dict[str, Any]:
+        with self._db.transaction() as db:
+            scope = OwnerScope(db, principal.user_id)
+            session = scope.get(PhotoSession, session_id)
+            rows = scope.all(Photo, Photo.session_id == session.id, Photo.accepted.is_(True))
+            members = [r.member for r in sorted(rows, key=lambda r: r.created_at) if r.member]
+        return self._analyzer.assess(members)
+
+
+def safe_filename(name: str) -> str:
+    """The base name only, printable, at most 255 characters: never a path."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    printable = "".join(c for c in base if unicodedata.category(c)[0] != "C")
+    return printable.strip()[:255] or "photo"
+
+
+def _view(row: Photo) -> PhotoView:
+    return PhotoView(
+        id=row.id,
+        session_id=row.session_id,
+        filename=row.filename,
+        accepted=row.accepted,
+        width=row.width,
+        height=row.height,
+        stored_bytes=row.stored_bytes,
+        report=row.report,
+        created_at=row.created_at,
+    )
