@@ -1,0 +1,92 @@
+"""Logging set-up: one JSON object per line (or plain text for a terminal), with the request id
+and redaction applied to every record that reaches the root handler."""
+
+from __future__ import annotations
+
+import json as jsonlib
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from headshot.observability.context import current_request_id
+from headshot.observability.redaction import STANDARD_ATTRS, RedactionFilter
+
+# Extras other libraries attach that carry nothing a JSON reader wants (uvicorn's ANSI copy).
+NOT_FIELDS = frozenset({"color_message"})
+PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
+
+# Uvicorn's own access log prints raw query strings; ours (HttpMetricsMiddleware) does not.
+SILENCED_LOGGERS = ("uvicorn.access",)
+# Loggers that come with their own handlers; route them through ours instead.
+ADOPTED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.asgi", "huey")
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps the current request id (or "-") on every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = current_request_id() or "-"
+        return True
+
+
+def _request_id(record: logging.LogRecord) -> str | None:
+    stamped = getattr(record, "request_id", None)
+    if stamped and stamped != "-":  # "-" is the plain-text placeholder for "none"
+        return str(stamped)
+    return current_request_id()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, request_id, extras, exc."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": _request_id(record),
+        }
+        for name, value in record.__dict__.items():
+            if name not in STANDARD_ATTRS and name not in NOT_FIELDS and not name.startswith("_"):
+                entry[name] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return jsonlib.dumps(entry, default=str, ensure_ascii=False)
+
+
+def _is_ours(handler: logging.Handler) -> bool:
+    return getattr(handler, "_headshot", False) is True
+
+
+def configure_logging(*, level: str, json: bool, stream: TextIO | None = None) -> logging.Handler:
+    """Install our handler on the root logger (replacing one installed earlier) and return it.
+
+    Other handlers (pytest's capture, an operator's) are left alone.
+    """
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if _is_ours(h)]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler._headshot = True  # type: ignore[attr-defined]  # marks the handler we own
+    handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactionFilter())
+    handler.setFormatter(JsonFormatter() if json else logging.Formatter(PLAIN_FORMAT))
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for name in ADOPTED_LOGGERS:
+        adopted = logging.getLogger(name)
+        adopted.handlers.clear()
+        adopted.propagate = True
+    for name in SILENCED_LOGGERS:
+        silenced = logging.getLogger(name)
+        silenced.handlers.clear()
+        silenced.propagate = False
+        silenced.disabled = True
+    return handler

@@ -1,0 +1,1 @@
+"""Serving: TLS material (`tls`) and the Uvicorn runner (`runner`)."""
