@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from headshot.imaging.thresholds import ValidationThresholds
+
 CONFIG_FILE_VARIABLE = "HEADSHOT_CONFIG_FILE"
 
 
@@ -112,6 +114,7 @@ class Settings(BaseSettings):
     log_json: bool = Field(True, description="Structured JSON logs (else plain text).")
     uploads: UploadLimits = Field(default_factory=UploadLimits)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    validation: ValidationThresholds = Field(default_factory=ValidationThresholds)
 
     @field_validator("fal_queue_url", "fal_run_url", "fal_rest_url", "fal_cdn_url")
     @classmethod

@@ -30,7 +30,15 @@ def test_every_setting_is_documented() -> None:
 
 def test_setting_names_follow_the_public_contract() -> None:
     names = set(_env_names(Settings, "HEADSHOT_"))
-    for public in ("HEADSHOT_DATA_DIR", "HEADSHOT_DATABASE_URL", "HEADSHOT_REDIS_URL",
-                   "HEADSHOT_BLOB_URL", "HEADSHOT_ENGINE", "HEADSHOT_FAL_KEY",
-                   "HEADSHOT_PUBLIC_URL", "HEADSHOT_MASTER_KEY", "HEADSHOT_S3_ENDPOINT_URL"):
+    for public in (
+        "HEADSHOT_DATA_DIR",
+        "HEADSHOT_DATABASE_URL",
+        "HEADSHOT_REDIS_URL",
+        "HEADSHOT_BLOB_URL",
+        "HEADSHOT_ENGINE",
+        "HEADSHOT_FAL_KEY",
+        "HEADSHOT_PUBLIC_URL",
+        "HEADSHOT_MASTER_KEY",
+        "HEADSHOT_S3_ENDPOINT_URL",
+    ):
         assert public in names

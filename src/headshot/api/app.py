@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Response
+from starlette.types import ASGIApp
 
 from headshot import __version__
 from headshot.api.errors import install_error_handlers
+from headshot.api.middleware import wrap_http_middleware
 from headshot.api.routes import auth, health, me, photos, sessions
+from headshot.observability.metrics import metrics_response
 from headshot.services.container import Services
 
 API_PREFIX = "/api/v1"
@@ -18,6 +21,8 @@ API_PREFIX = "/api/v1"
 def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        for start in services.on_startup:
+            start()
         yield
         for stop in reversed(services.on_shutdown):
             stop()
@@ -39,4 +44,14 @@ def create_app(services: Services) -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return metrics_response(services.metrics)
+
     return app
+
+
+def create_asgi_app(services: Services) -> ASGIApp:
+    """The app as served: security headers, request ids and metrics wrap even error responses."""
+    return wrap_http_middleware(create_app(services), metrics=services.metrics)

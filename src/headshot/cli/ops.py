@@ -60,7 +60,9 @@ def rotate_master_command() -> None:
     from headshot.wiring import rotate_master_key
 
     count = rotate_master_key()
-    Console(stderr=True).print(f"[green]Re-wrapped {count} data keys under the new master key.[/green]")
+    Console(stderr=True).print(
+        f"[green]Re-wrapped {count} data keys under the new master key.[/green]"
+    )
 
 
 @users_app.command("grant-operator")

@@ -13,9 +13,13 @@ def serve_command(
     ),
 ) -> None:
     """Serve the API, the web app and (embedded mode) the background worker over HTTPS."""
+    from headshot.server.runner import PlainHttpRefused
     from headshot.wiring import run_server
 
-    run_server(host=host, port=port, plain_http=http)
+    try:
+        run_server(host=host, port=port, plain_http=http)
+    except PlainHttpRefused as exc:
+        raise typer.BadParameter(str(exc), param_hint="--http") from exc
 
 
 def worker_command() -> None:

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from headshot.observability.metrics import Metrics
 from headshot.services.accounts import Accounts
 from headshot.services.api_tokens import ApiTokens
 from headshot.services.audit import AuditLog
+from headshot.services.maintenance import Maintenance
 from headshot.services.photos import Photos
 from headshot.services.sessions import Sessions
 from headshot.settings import Settings
@@ -27,5 +29,8 @@ class Services:
     api_tokens: ApiTokens
     sessions: Sessions
     photos: Photos
+    maintenance: Maintenance
+    metrics: Metrics
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
-    on_shutdown: list[Callable[[], None]] = field(default_factory=list)
+    on_startup: list[Callable[[], object]] = field(default_factory=list)
+    on_shutdown: list[Callable[[], object]] = field(default_factory=list)

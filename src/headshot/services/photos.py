@@ -49,7 +49,7 @@ class Analysis:
 
 
 class PhotoAnalyzer(Protocol):
-    def analyze(self, data: bytes, *, filename: str) -> Analysis:
+    def analyze(self, data: bytes, *, filename: str, photo_id: str) -> Analysis:
         """Raise `InvalidInputError` / `PayloadTooLargeError` for files that are not images."""
         ...
 
@@ -96,8 +96,8 @@ class Photos:
     def add(self, principal: Principal, session_id: str, file: IncomingFile) -> PhotoView:
         """Analyse and store one file; nothing is stored when it is refused."""
         self.ensure_can_upload(principal, session_id)
-        analysis = self._analyzer.analyze(file.data, filename=file.filename)
         photo_id = new_id()
+        analysis = self._analyzer.analyze(file.data, filename=file.filename, photo_id=photo_id)
         keys = self._store_blobs(principal.user_id, photo_id, analysis)
         try:
             return self._record(principal, session_id, photo_id, file, analysis, keys)

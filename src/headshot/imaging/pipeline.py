@@ -1,0 +1,179 @@
+"""The imaging facade the service and the CLI use: bytes in, a report and stored images out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from headshot.domain.validation import MetricValue, PhotoReport, SetMember, SetReport
+from headshot.imaging import compress
+from headshot.imaging.analysis import PhotoAnalysis, analyze_image
+from headshot.imaging.checks import run_checks
+from headshot.imaging.decode import DecodedImage, clean_original, decode, encode_clean, probe
+from headshot.imaging.models import FaceModels
+from headshot.imaging.setcheck import assess_set, expression_of
+from headshot.imaging.thresholds import ValidationThresholds
+
+
+@dataclass(frozen=True)
+class PhotoOutcome:
+    """Everything one upload produces. `member` and `training_jpeg` are None when rejected."""
+
+    report: PhotoReport
+    member: SetMember | None
+    original: bytes  # upright, without any metadata
+    original_mime: str
+    training_jpeg: bytes | None
+    thumbnail_jpeg: bytes
+
+
+class PhotoValidator:
+    """Validates photos one at a time and sets of accepted photos. Thread-safe; share one.
+
+    `analyze` raises `InvalidInputError(code="format")` for files that are not a readable photo
+    and `PayloadTooLargeError(code="too_large")` for images over the pixel limits; every decodable
+    image gets a report, accepted or not.
+    """
+
+    def __init__(
+        self,
+        thresholds: ValidationThresholds,
+        *,
+        models: FaceModels | None = None,
+        max_pixels: int = 60_000_000,
+        max_side: int = 20_000,
+    ) -> None:
+        self.thresholds = thresholds
+        self.models = models if models is not None else FaceModels()
+        self._max_pixels = max_pixels
+        self._max_side = max_side
+
+    def analyze(self, data: bytes, *, filename: str, photo_id: str | None = None) -> PhotoOutcome:
+        """Validate one photo. `photo_id` names its `SetMember` (the filename when not given)."""
+        limits = self.thresholds
+        info = probe(data, max_pixels=self._max_pixels, max_side=self._max_side)
+        # HEIF cannot decode at reduced size; decode it once at full size and reuse the pixels.
+        heif = info.format == "HEIF"
+        work = decode(
+            data,
+            max_pixels=self._max_pixels,
+            max_side=self._max_side,
+            target_long_side=None
+            if heif
+            else max(limits.analysis_long_side, limits.training_long_side),
+        )
+        photo = analyze_image(
+            work,
+            self.models,
+            long_side=limits.analysis_long_side,
+            other_face_ratio=limits.other_face_ratio,
+        )
+        findings = run_checks(photo, limits)
+        accepted = not any(f.severity == "error" for f in findings)
+        report = PhotoReport(
+            filename=filename,
+            accepted=accepted,
+            face_count=photo.face_count,
+            findings=findings,
+            metrics=metrics_of(photo, work, limits),
+            width=photo.width,
+            height=photo.height,
+        )
+        if heif:
+            original, mime = encode_clean(work.image.copy())
+        else:
+            original, mime = clean_original(
+                data, max_pixels=self._max_pixels, max_side=self._max_side
+            )
+        member = _member(photo, photo_id or filename, filename, limits) if accepted else None
+        training = self._training_jpeg(data, work, photo) if accepted else None
+        thumb = compress.thumbnail(work.image, long_side=limits.thumbnail_long_side)
+        return PhotoOutcome(report, member, original, mime, training, thumb)
+
+    def assess(self, members: Sequence[SetMember]) -> SetReport:
+        """The set report; `rejected_ids` lists the members the set checks exclude."""
+        return assess_set(members, self.thresholds)
+
+    def _training_jpeg(self, data: bytes, work: DecodedImage, photo: PhotoAnalysis) -> bytes:
+        assert photo.face is not None  # accepted photos always have one face
+        limits = self.thresholds
+        points = photo.face.geometry.points[:468, :2] / photo.analysis_scale  # original pixels
+        box = compress.head_and_shoulders(points, width=photo.width, height=photo.height)
+        crop_long = box[2] - box[0]
+        if crop_long * work.scale < limits.training_long_side and work.scale < 1:
+            # The reduced decode is too coarse for this crop: decode again, just large enough.
+            needed = int(limits.training_long_side / crop_long * max(photo.width, photo.height))
+            work = decode(
+                data, max_pixels=self._max_pixels, max_side=self._max_side, target_long_side=needed
+            )
+        left, top = round(box[0] * work.scale), round(box[1] * work.scale)
+        side = min(round(crop_long * work.scale), work.image.width - left, work.image.height - top)
+        crop = work.image.crop((left, top, left + side, top + side))
+        return compress.encode_training(
+            crop,
+            long_side=limits.training_long_side,
+            max_bytes=limits.training_max_bytes,
+            min_ssim=limits.training_min_ssim,
+        ).jpeg
+
+
+def _quality(photo: PhotoAnalysis, limits: ValidationThresholds) -> float:
+    """A rough usefulness score for keeping the better of two near-duplicates."""
+    assert photo.face is not None
+    sharp = min(photo.face.sharpness / limits.min_sharpness, 4.0)
+    size = min(photo.face.face_px / limits.recommended_face_px, 2.0)
+    return round(sharp + size, 4)
+
+
+def _member(
+    photo: PhotoAnalysis, photo_id: str, filename: str, limits: ValidationThresholds
+) -> SetMember:
+    assert photo.face is not None
+    geometry = photo.face.geometry
+    return SetMember(
+        photo_id=photo_id,
+        filename=filename,
+        yaw=round(geometry.yaw, 2),
+        pitch=round(geometry.pitch, 2),
+        roll=round(geometry.roll, 2),
+        smile=round(geometry.smile, 4),
+        mouth_width=round(geometry.mouth_width, 4),
+        mouth_open=round(geometry.mouth_open, 4),
+        eye_openness=round(geometry.eye_openness, 4),
+        quality=_quality(photo, limits),
+        embedding=photo.face.embedding,
+        phash=photo.phash,
+    )
+
+
+def metrics_of(
+    photo: PhotoAnalysis, work: DecodedImage, limits: ValidationThresholds
+) -> Mapping[str, MetricValue]:
+    out: dict[str, MetricValue] = {
+        "format": work.info.format,
+        "face_count": photo.face_count,
+        "background_faces": photo.ignored_faces,
+        "frame_luma": round(photo.frame_mean, 1),
+    }
+    face = photo.face
+    if face is None:
+        return out
+    g = face.geometry
+    out |= {
+        "face_px": round(face.face_px, 1),
+        "face_extent": round(face.extent, 3),
+        "face_outside": round(face.outside, 3),
+        "sharpness": round(face.sharpness, 1),
+        "face_luma": round(face.exposure.face_mean, 1),
+        "face_clipped_high": round(face.exposure.face_clipped_high, 3),
+        "face_clipped_low": round(face.exposure.face_clipped_low, 3),
+        "backlight": round(face.exposure.background_minus_face, 1),
+        "eye_openness": round(g.eye_openness, 3),
+        "eye_dark_share": round(face.eye_dark_share, 3),
+        "yaw": round(g.yaw, 1),
+        "pitch": round(g.pitch, 1),
+        "roll": round(g.roll, 1),
+        "smile": round(g.smile, 3),
+        "expression": expression_of(_member(photo, "", "", limits), limits),
+    }
+    return out

@@ -1,0 +1,58 @@
+"""`ImagingAnalyzer`: the imaging pipeline behind the photo service's `PhotoAnalyzer` boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from headshot.domain.validation import SetMember
+from headshot.services.photos import Analysis
+from headshot.settings import Settings
+
+if TYPE_CHECKING:
+    from headshot.imaging.pipeline import PhotoValidator
+
+
+class ImagingAnalyzer:
+    def __init__(self, validator: PhotoValidator) -> None:
+        self._validator = validator
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ImagingAnalyzer:
+        from headshot.imaging.pipeline import PhotoValidator
+
+        return cls(
+            PhotoValidator(
+                settings.validation,
+                max_pixels=settings.uploads.max_pixels,
+                max_side=settings.uploads.max_side,
+            )
+        )
+
+    def analyze(self, data: bytes, *, filename: str, photo_id: str) -> Analysis:
+        outcome = self._validator.analyze(data, filename=filename, photo_id=photo_id)
+        report = outcome.report
+        return Analysis(
+            accepted=report.accepted,
+            width=report.width,
+            height=report.height,
+            report=report.to_dict(),
+            member=outcome.member.to_dict() if outcome.member else None,
+            original=outcome.original,
+            original_mime=outcome.original_mime,
+            training_jpeg=outcome.training_jpeg,
+            thumbnail_jpeg=outcome.thumbnail_jpeg,
+        )
+
+    def assess(self, members: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        report = self._validator.assess([SetMember.from_dict(m) for m in members])
+        body = report.to_dict()
+        # Which stored photos the set checks exclude (duplicates, someone else), and why.
+        body["excluded_photos"] = [
+            {
+                "id": photo_id,
+                "findings": [f.to_dict() for f in report.member_findings.get(photo_id, ())],
+            }
+            for photo_id in report.rejected_ids
+        ]
+        return body

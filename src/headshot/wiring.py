@@ -1,0 +1,244 @@
+"""The one place that reads settings and picks implementations.
+
+`build_services(settings)` makes the object graph that `create_app` and the worker receive.
+Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from headshot.observability.metrics import Metrics
+from headshot.services.accounts import Accounts
+from headshot.services.api_tokens import ApiTokens
+from headshot.services.audit import AuditLog
+from headshot.services.blobs import BlobJanitor
+from headshot.services.container import Services
+from headshot.services.maintenance import Maintenance
+from headshot.services.photos import PhotoAnalyzer, Photos
+from headshot.services.secrets import Passwords
+from headshot.services.sessions import Sessions
+from headshot.settings import Settings, load_settings
+from headshot.storage.blobs import BlobStore
+from headshot.storage.db import Database
+from headshot.storage.vault import Vault
+
+if TYPE_CHECKING:
+    from huey import Huey
+
+    from headshot.jobs import BoundTasks
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def prepare_data_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+def make_blob_store(settings: Settings) -> BlobStore:
+    url = urlsplit(settings.effective_blob_url)
+    if url.scheme == "file":
+        from headshot.storage.blobs_fs import FsBlobStore
+
+        return FsBlobStore(Path(url.path))
+    if url.scheme == "s3":
+        from headshot.storage.blobs_s3 import S3BlobStore
+
+        return S3BlobStore.from_url(
+            settings.effective_blob_url,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+        )
+    raise ValueError("HEADSHOT_BLOB_URL must start with file:// or s3://")
+
+
+def make_vault(settings: Settings, db: Database) -> Vault:
+    from headshot.storage.data_keys import SqlDataKeyStore
+    from headshot.storage.keyring import load_master_keyring
+
+    keyring = load_master_keyring(
+        configured=settings.master_key.get_secret_value() if settings.master_key else None,
+        previous=[k.get_secret_value() for k in settings.previous_master_keys],
+        key_file=settings.data_dir / "master.key",
+    )
+    return Vault(blobs=make_blob_store(settings), keyring=keyring, data_keys=SqlDataKeyStore(db))
+
+
+def make_analyzer(settings: Settings) -> PhotoAnalyzer:
+    from headshot.services.analysis import ImagingAnalyzer
+
+    return ImagingAnalyzer.from_settings(settings)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = system_clock,
+    analyzer: PhotoAnalyzer | None = None,
+) -> Services:
+    prepare_data_dir(settings.data_dir)
+    db = Database.from_url(settings.effective_database_url)
+    vault = make_vault(settings, db)
+    audit = AuditLog(clock=clock)
+    accounts = Accounts(
+        db=db, settings=settings.auth, passwords=Passwords(), audit=audit, clock=clock
+    )
+    services = Services(
+        settings=settings,
+        maintenance=Maintenance(db=db, clock=clock, rate_window_s=settings.auth.login_window_s),
+        metrics=Metrics(),
+        db=db,
+        clock=clock,
+        audit=audit,
+        accounts=accounts,
+        api_tokens=ApiTokens(
+            db=db, audit=audit, max_ttl_s=settings.auth.api_token_max_ttl_s, clock=clock
+        ),
+        sessions=Sessions(db=db, janitor=BlobJanitor(vault), clock=clock),
+        photos=Photos(
+            db=db,
+            blobs=vault,
+            analyzer=analyzer or make_analyzer(settings),
+            accounts=accounts,
+            audit=audit,
+            clock=clock,
+        ),
+    )
+    services.readiness_checks["database"] = lambda: _ping_database(db)
+    services.on_shutdown.append(db.dispose)
+    return services
+
+
+def _ping_database(db: Database) -> None:
+    from sqlalchemy import text
+
+    with db.transaction() as session:
+        session.execute(text("SELECT 1"))
+
+
+def rotate_master_key() -> int:
+    """Re-wrap every data key under a new master key; returns how many were re-wrapped."""
+    from headshot.storage.data_keys import SqlDataKeyStore
+    from headshot.storage.keyring import load_master_keyring, retire_previous, rotate_key_file
+
+    settings = load_settings()
+    key_file = settings.data_dir / "master.key"
+    db = Database.from_url(settings.effective_database_url)
+    try:
+        if settings.master_key:
+            # Configured keys rotate by configuration: new key current, old one in previous.
+            ring = load_master_keyring(
+                configured=settings.master_key.get_secret_value(),
+                previous=[k.get_secret_value() for k in settings.previous_master_keys],
+                key_file=key_file,
+            )
+            return Vault.rewrap_data_keys(data_keys=SqlDataKeyStore(db), keyring=ring)
+        ring = rotate_key_file(key_file)
+        count = Vault.rewrap_data_keys(data_keys=SqlDataKeyStore(db), keyring=ring)
+        retire_previous(key_file)
+        return count
+    finally:
+        db.dispose()
+
+
+def set_operator(email: str, *, operator: bool) -> bool:
+    from sqlalchemy import select
+
+    from headshot.storage.records import User
+
+    db = Database.from_url(load_settings().effective_database_url)
+    try:
+        with db.transaction() as session:
+            user = session.scalars(select(User).where(User.email == email.lower())).first()
+            if user is None:
+                return False
+            user.is_operator = operator
+            return True
+    finally:
+        db.dispose()
+
+
+@dataclass
+class Runtime:
+    """Services bound to their job queue: what a server or worker process runs."""
+
+    services: Services
+    huey: Huey
+    tasks: BoundTasks[Services]
+
+
+def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = system_clock) -> Runtime:
+    from headshot.jobs import make_huey
+    from headshot.jobs.tasks import declare_jobs
+
+    services = build_services(settings, clock=clock)
+    huey = make_huey(name="headshot", data_dir=settings.data_dir, redis_url=settings.redis_url)
+    tasks = declare_jobs().bind(huey, services)
+    services.readiness_checks["queue"] = lambda: _ping_queue(huey)
+    return Runtime(services=services, huey=huey, tasks=tasks)
+
+
+def _ping_queue(huey: Huey) -> None:
+    huey.pending_count()
+
+
+def run_server(*, host: str | None, port: int | None, plain_http: bool) -> None:
+    from headshot.api.app import create_asgi_app
+    from headshot.jobs import InProcessConsumer, close_huey
+    from headshot.observability import configure_logging
+    from headshot.server.runner import PlainHttpRefused, is_loopback, serve
+    from headshot.server.tls import ensure_certificate
+
+    settings = load_settings()
+    host, port = host or settings.host, port or settings.port
+    if plain_http and not is_loopback(host):
+        raise PlainHttpRefused("--http is only allowed on a loopback address; use HTTPS")
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    runtime = build_runtime(settings)
+    services = runtime.services
+    services.on_shutdown.insert(0, lambda: close_huey(runtime.huey))
+    if settings.in_process_worker:
+        consumer = InProcessConsumer(runtime.huey, workers=settings.worker_threads)
+        services.on_startup.append(consumer.start)
+        # Uvicorn re-raises SIGTERM after shutdown, so stopping must happen in the lifespan.
+        services.on_shutdown.append(lambda: consumer.stop(timeout=20))
+    cert = None
+    if not plain_http:
+        cert = ensure_certificate(
+            data_dir=settings.data_dir,
+            cert_file=settings.tls_cert_file,
+            key_file=settings.tls_key_file,
+            hostnames=[host, *_public_hostname(settings)],
+        )
+    serve(create_asgi_app(services), host=host, port=port, cert=cert, log_level=settings.log_level)
+
+
+def _public_hostname(settings: Settings) -> list[str]:
+    host = urlsplit(settings.public_url).hostname if settings.public_url else None
+    return [host] if host else []
+
+
+def run_worker() -> None:
+    from headshot.jobs import close_huey
+    from headshot.jobs import run_worker as consume
+    from headshot.observability import configure_logging
+
+    settings = load_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    runtime = build_runtime(settings)
+    try:
+        consume(runtime.huey, workers=settings.worker_threads)
+    finally:
+        for stop in reversed(runtime.services.on_shutdown):
+            stop()
+        close_huey(runtime.huey)

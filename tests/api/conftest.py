@@ -1,0 +1,86 @@
+"""An app over real services (SQLite and PostgreSQL), reached through an HTTPS test client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from headshot.api.app import create_app
+from headshot.services.container import Services
+from headshot.services.photos import PhotoAnalyzer
+from headshot.storage.db import make_engine
+from headshot.storage.migrate import upgrade
+from headshot.wiring import build_services
+from tests.clock import SettableClock
+from tests.conftest import settings_for
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> PhotoAnalyzer:
+    from headshot.services.analysis import ImagingAnalyzer
+    from headshot.settings import Settings
+
+    return ImagingAnalyzer.from_settings(Settings())
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock()
+
+
+@pytest.fixture
+def make_services(
+    tmp_path: Path, database_url: str, analyzer: PhotoAnalyzer, clock: SettableClock
+) -> Iterator[Callable[..., Services]]:
+    built: list[Services] = []
+
+    def make(**overrides: Any) -> Services:
+        settings = settings_for(tmp_path, database_url, **overrides)
+        engine = make_engine(settings.effective_database_url)
+        upgrade(engine)
+        engine.dispose()
+        services = build_services(settings, clock=clock, analyzer=analyzer)
+        built.append(services)
+        return services
+
+    yield make
+    for services in built:
+        for stop in services.on_shutdown:
+            stop()
+
+
+@pytest.fixture
+def services(make_services: Callable[..., Services]) -> Services:
+    return make_services()
+
+
+@pytest.fixture
+def client(services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(services), base_url="https://testserver") as test_client:
+        yield test_client
+
+
+def sign_up(client: TestClient, email: str, *, consent: bool = True) -> dict[str, str]:
+    """Register, log in and (by default) consent; returns bearer headers."""
+    assert (
+        client.post(
+            "/api/v1/auth/register", json={"email": email, "password": PASSWORD}
+        ).status_code
+        == 201
+    )
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    client.cookies.clear()  # tests authenticate with bearer headers unless they say otherwise
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    if consent:
+        given = client.post(
+            "/api/v1/me/consent", json={"biometric_processing": True}, headers=headers
+        )
+        assert given.status_code == 200
+    return headers

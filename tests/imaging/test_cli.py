@@ -1,0 +1,57 @@
+"""`headshot validate` through typer's CliRunner: JSON contract and exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from headshot.cli.validate import validate_command
+
+
+def app() -> typer.Typer:
+    cli = typer.Typer()
+    cli.command()(validate_command)
+    return cli
+
+
+def test_json_report_and_not_ready_exit(faces: Path, tmp_path: Path) -> None:
+    for name in ("pd_obama_portrait_2012.jpg", "d_obama_blur_r4.jpg", "cc0_coffee.jpg"):
+        shutil.copy(faces / name, tmp_path / name)
+    (tmp_path / "notes.txt").write_text("ignored: not an image suffix")
+    (tmp_path / "fake.jpg").write_text("not a photo")
+    result = CliRunner().invoke(app(), [str(tmp_path), "--json"])
+    assert result.exit_code == 1, result.output
+    body = json.loads(result.stdout)
+    by_name = {p["filename"]: p for p in body["photos"]}
+    assert set(by_name) == {
+        "pd_obama_portrait_2012.jpg",
+        "d_obama_blur_r4.jpg",
+        "cc0_coffee.jpg",
+        "fake.jpg",
+    }
+    assert by_name["pd_obama_portrait_2012.jpg"]["accepted"] is True
+    assert by_name["d_obama_blur_r4.jpg"]["findings"][0]["code"] == "sharpness"
+    assert by_name["fake.jpg"]["findings"][0]["code"] == "format"
+    assert set(body["set"]) == {
+        "ready",
+        "accepted_count",
+        "required_count",
+        "findings",
+        "diversity",
+    }
+    assert body["set"]["accepted_count"] == 1
+
+
+def test_table_output(faces: Path) -> None:
+    result = CliRunner().invoke(app(), [str(faces / "pd_grace_hopper.jpg")])
+    assert result.exit_code == 1
+    assert "pd_grace_hopper.jpg" in result.stdout and "not ready" in result.stdout
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert CliRunner().invoke(app(), [str(tmp_path / "missing.jpg")]).exit_code == 2
+    assert CliRunner().invoke(app(), [str(tmp_path)]).exit_code == 2
