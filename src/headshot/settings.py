@@ -167,6 +167,8 @@ def masked(settings: Settings) -> dict[str, Any]:
         if isinstance(value, SecretStr) and value.get_secret_value():
             data[name] = "********"
     data["database_url"] = _mask_url_password(settings.effective_database_url)
+    data["blob_url"] = settings.effective_blob_url
+    data["engine"] = settings.effective_engine
     if settings.redis_url:
         data["redis_url"] = _mask_url_password(settings.redis_url)
     return data

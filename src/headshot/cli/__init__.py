@@ -5,27 +5,26 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(
-    name="headshot",
-    help="Professional headshots from selfies: validate, train, generate, serve.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,  # locals may hold secrets
-)
 
-
-def _register() -> None:
+def build_cli() -> typer.Typer:
     from headshot.cli import ops, serve, validate
 
+    app = typer.Typer(
+        name="headshot",
+        help="Professional headshots from selfies: validate, train, generate, serve.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_show_locals=False,  # locals may hold secrets
+    )
     app.command("serve")(serve.serve_command)
     app.command("worker")(serve.worker_command)
     app.command("validate")(validate.validate_command)
     app.command("migrate")(ops.migrate_command)
     app.command("config")(ops.config_command)
-    app.add_typer(ops.keys_app, name="keys")
-    app.add_typer(ops.users_app, name="users")
+    app.add_typer(ops.build_keys_cli(), name="keys")
+    app.add_typer(ops.build_users_cli(), name="users")
+    return app
 
 
 def main() -> None:
-    _register()
-    app()
+    build_cli()()

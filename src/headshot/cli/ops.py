@@ -7,8 +7,17 @@ import json
 import typer
 from rich.console import Console
 
-keys_app = typer.Typer(help="Encryption and provider keys.", no_args_is_help=True)
-users_app = typer.Typer(help="Accounts (operator tools).", no_args_is_help=True)
+
+def build_keys_cli() -> typer.Typer:
+    keys = typer.Typer(help="Encryption and provider keys.", no_args_is_help=True)
+    keys.command("rotate-master")(rotate_master_command)
+    return keys
+
+
+def build_users_cli() -> typer.Typer:
+    users = typer.Typer(help="Accounts (operator tools).", no_args_is_help=True)
+    users.command("grant-operator")(grant_operator_command)
+    return users
 
 
 def migrate_command() -> None:
@@ -54,7 +63,6 @@ def _flatten(data: dict[str, object], prefix: str = "") -> dict[str, object]:
     return flat
 
 
-@keys_app.command("rotate-master")
 def rotate_master_command() -> None:
     """Re-wrap every user's data key under a new master key (blobs are not re-encrypted)."""
     from headshot.wiring import rotate_master_key
@@ -65,7 +73,6 @@ def rotate_master_command() -> None:
     )
 
 
-@users_app.command("grant-operator")
 def grant_operator_command(email: str) -> None:
     """Give an existing account the operator role."""
     from headshot.wiring import set_operator

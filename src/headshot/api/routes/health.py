@@ -14,12 +14,12 @@ router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
 
 
-@router.get("/healthz")
+@router.api_route("/healthz", methods=["GET", "HEAD"])
 def healthz() -> HealthOut:
     return HealthOut(status="ok")
 
 
-@router.get("/readyz", response_model=HealthOut)
+@router.api_route("/readyz", methods=["GET", "HEAD"], response_model=HealthOut)
 def readyz(services: ServicesDep) -> JSONResponse:
     checks: dict[str, str] = {}
     for name, check in services.readiness_checks.items():
