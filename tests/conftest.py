@@ -103,3 +103,24 @@ def settings_for(tmp_path: Path, database_url: str, **overrides: Any) -> Any:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A moto S3 server on loopback for the whole test session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_client(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
