@@ -14,12 +14,14 @@ router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
 
 
-@router.api_route("/healthz", methods=["GET", "HEAD"])
+@router.get("/healthz")
+@router.head("/healthz", include_in_schema=False)
 def healthz() -> HealthOut:
     return HealthOut(status="ok")
 
 
-@router.api_route("/readyz", methods=["GET", "HEAD"], response_model=HealthOut)
+@router.get("/readyz", response_model=HealthOut)
+@router.head("/readyz", include_in_schema=False)
 def readyz(services: ServicesDep) -> JSONResponse:
     checks: dict[str, str] = {}
     for name, check in services.readiness_checks.items():
