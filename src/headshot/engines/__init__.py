@@ -1,0 +1,1 @@
+"""Engines: where training and generation actually happen (fal.ai, the offline studio)."""
