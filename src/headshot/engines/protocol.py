@@ -1,4 +1,5 @@
-"""The `Engine` boundary: submit work, poll it, cancel it, fetch its results.
+"""The engine boundaries. `Engine` (remote, e.g. fal.ai): submit work, poll it, cancel it, fetch
+its results. `LocalEngine` (in-process, e.g. the studio): train or generate in one call.
 
 Engines never touch records or blobs: job code reads inputs from storage, hands them over as
 values, persists every `Handle` before waiting on it, and stores what `fetch_*` returns. A
@@ -148,3 +149,14 @@ class Engine(Protocol):
     def fetch_training(self, handle: Handle) -> TrainedModel: ...
 
     def fetch_generation(self, handle: Handle) -> tuple[GeneratedImage, ...]: ...
+
+
+class LocalEngine(Protocol):
+    """An engine that computes in this process (the offline studio): job code calls it inside a
+    short task and stores the result; nothing waits on a provider, so there is no handle."""
+
+    name: str
+
+    def train(self, request: TrainingRequest) -> TrainedModel: ...
+
+    def generate(self, request: GenerationRequest) -> tuple[GeneratedImage, ...]: ...
