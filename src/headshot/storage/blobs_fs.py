@@ -1,78 +1,171 @@
-"""`FsBlobStore`: blobs as files under one root directory (the embedded default)."""
+"""`FsBlobStore`: blobs as files under one root directory (the embedded default).
+
+A key's `/`-separated segments become folders and a file; the key rules of `blobs_keys` keep every
+key inside the root. Folders are made 0700 and files 0600, whatever the umask. Because keys are
+paths here, one key cannot also be the folder of another (`a` and `a/b`): such a put raises
+`BlobError`. Emptied folders are removed on delete, so a deleted user leaves no folder behind.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from headshot.storage.blobs import BlobNotFoundError
+from headshot.storage.blobs import BlobError, BlobNotFoundError
 from headshot.storage.blobs_keys import check_key
 
 CHUNK = 64 * 1024
+# "~" is outside the key alphabet, so no key can name (or list) a half-written file.
+_INCOMING = "~incoming-"
+_PUT_ATTEMPTS = 5
 
 
 class FsBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
-
-    def _path(self, key: str) -> Path:
-        return self.root.joinpath(*check_key(key).split("/"))
+        # Orders folder creation (put) against removal of emptied folders (delete) in this
+        # process; across processes, put retries instead.
+        self._folders = threading.Lock()
 
     def put(self, key: str, chunks: Iterable[bytes]) -> int:
+        """Write beside the target, fsync, rename over it: readers see the old blob or the new."""
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Write beside the target and rename: readers see the old blob or the new, never half.
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-        written = 0
+        with self._folders:
+            fd, temporary = self._open_temporary(path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
-                for chunk in chunks:
-                    handle.write(chunk)
-                    written += len(chunk)
+                written = _copy(chunks, handle)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(temporary, 0o600)
             os.replace(temporary, path)
-        except BaseException:
+            _fsync_dir(path.parent)  # makes the rename itself durable
+        except BaseException as exc:
             Path(temporary).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise BlobError(f"could not store the blob: {exc.strerror}") from exc
             raise
         return written
 
     def get(self, key: str) -> Iterator[bytes]:
         try:
             handle = self._path(key).open("rb")
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise BlobNotFoundError(key) from None
-        return _read_chunks(handle)
+        except OSError as exc:
+            raise BlobError(f"could not read the blob: {exc.strerror}") from exc
+        return _FileChunks(handle)
 
     def delete(self, key: str) -> None:
         path = self._path(key)
-        path.unlink(missing_ok=True)
-        for parent in path.parents:
-            if parent == self.root or self.root not in parent.parents:
-                break
-            try:
-                parent.rmdir()
-            except OSError:  # not empty: other blobs live there
-                break
+        try:
+            path.unlink(missing_ok=True)
+        except (NotADirectoryError, IsADirectoryError):
+            return  # no blob has that key
+        except OSError as exc:
+            raise BlobError(f"could not delete the blob: {exc.strerror}") from exc
+        with self._folders:
+            self._remove_empty_folders(path.parent)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
     def list(self, prefix: str = "") -> Iterator[str]:
-        if not self.root.exists():
-            return
-        for path in self.root.rglob("*"):
-            if path.is_file() and not path.name.startswith(".incoming-"):
-                key = path.relative_to(self.root).as_posix()
+        # os.walk skips folders that vanish mid-walk (a concurrent delete), which rglob does not.
+        for folder, _, names in os.walk(self._walk_start(prefix)):
+            for name in names:
+                if name.startswith(_INCOMING):
+                    continue
+                key = Path(folder, name).relative_to(self.root).as_posix()
                 if key.startswith(prefix):
                     yield key
 
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*check_key(key).split("/"))
 
-def _read_chunks(handle: BinaryIO) -> Iterator[bytes]:
-    with handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk
+    def _walk_start(self, prefix: str) -> Path:
+        """The deepest folder all matches live in: listing one user's keys walks only theirs."""
+        folders = prefix.split("/")[:-1]
+        if not folders:
+            return self.root
+        try:
+            return self._path("/".join(folders))
+        except BlobError:  # no valid key starts with this prefix; walking the root finds none
+            return self.root
+
+    def _remove_empty_folders(self, folder: Path) -> None:
+        while folder != self.root:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (other blobs live there) or already gone
+                return
+            folder = folder.parent
+
+    def _open_temporary(self, folder: Path) -> tuple[int, str]:
+        for _ in range(_PUT_ATTEMPTS):
+            try:
+                _make_folders(folder)
+                return tempfile.mkstemp(dir=folder, prefix=_INCOMING)
+            except FileNotFoundError:
+                continue  # a concurrent delete removed the emptied folder: make it again
+            except OSError as exc:
+                raise BlobError(f"could not store the blob: {exc.strerror}") from exc
+        raise BlobError("could not create the blob's folder")
+
+
+class _FileChunks(Iterator[bytes]):
+    """Chunks of an open file, closed at the end, on `close()`, or when dropped unread."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+
+    def __next__(self) -> bytes:
+        if self._handle.closed:
+            raise StopIteration
+        try:
+            chunk = self._handle.read(CHUNK)
+        except OSError as exc:
+            self.close()
+            raise BlobError(f"could not read the blob: {exc.strerror}") from exc
+        if not chunk:
+            self.close()
+            raise StopIteration
+        return chunk
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def _copy(chunks: Iterable[bytes], handle: BinaryIO) -> int:
+    written = 0
+    for chunk in chunks:
+        handle.write(chunk)
+        written += len(chunk)
+    return written
+
+
+def _make_folders(folder: Path) -> None:
+    # mkdir(parents=True) gives intermediate folders the umask's mode; make each one 0700.
+    missing: list[Path] = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # a concurrent put made it first
+            path.mkdir(mode=0o700)
+            os.chmod(path, 0o700)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,4 +1,4 @@
-"""`MemoryBlobStore`: the in-memory `BlobStore`, for tests."""
+"""`MemoryBlobStore`: the in-memory `BlobStore`, for tests and as the fake the others must match."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ class MemoryBlobStore:
         self._lock = threading.Lock()
 
     def put(self, key: str, chunks: Iterable[bytes]) -> int:
-        data = b"".join(chunks)
+        check_key(key)
+        data = b"".join(chunks)  # joined before storing, so a failing source leaves the old blob
         with self._lock:
-            self._blobs[check_key(key)] = data
+            self._blobs[key] = data
         return len(data)
 
     def get(self, key: str) -> Iterator[bytes]:
@@ -27,7 +28,7 @@ class MemoryBlobStore:
             data = self._blobs.get(check_key(key))
         if data is None:
             raise BlobNotFoundError(key)
-        return iter([data[i : i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""])
+        return _slices(data)
 
     def delete(self, key: str) -> None:
         with self._lock:
@@ -41,3 +42,8 @@ class MemoryBlobStore:
         with self._lock:
             keys = [k for k in self._blobs if k.startswith(prefix)]
         return iter(keys)
+
+
+def _slices(data: bytes) -> Iterator[bytes]:
+    for start in range(0, len(data), CHUNK):
+        yield data[start : start + CHUNK]

@@ -1,14 +1,26 @@
 """Envelope encryption with AES-256-GCM (pure: no I/O).
 
-A master key (with a derived id) wraps each user's data key; the data key encrypts blobs as a
-stream of 64 KiB segments, so large files never need to fit in memory.
+A master key (its id derived from its material) wraps each user's data key; the data key
+encrypts that user's blobs as a stream of 64 KiB segments, so large files (LoRA weights,
+exports) never need to fit in memory.
 
-Blob format: `HSE1` | version (1 byte) | nonce prefix (7 bytes) | segments. Each segment is
-AES-GCM over at most 64 KiB of plaintext with nonce = prefix | counter (4 bytes) | last flag
-(1 byte), and the caller's associated data (e.g. owner and key) as AAD. Reordering, truncation,
-appending and swapping blobs between keys or owners all fail authentication.
+Wrapped data key: nonce (12 random bytes) | AES-GCM(master key, data key, AAD = context).
 
-    CryptoError
+Blob format, version 1::
+
+    "HSE1" | version (1 byte) | nonce prefix (7 random bytes) | segment 0 | segment 1 | ...
+
+Every segment seals 64 KiB of plaintext except the last, which seals 0..64 KiB (an empty blob is
+one empty segment), with nonce = prefix | counter (4 bytes, big-endian) | last flag (1 byte) and
+the caller's associated data (e.g. owner and key) as AAD. Reordering, truncation (even at a
+segment boundary), appending, and moving a blob to another key or owner all fail authentication.
+With per-user data keys, two blobs share a random prefix with probability under 2^-25 until a
+user has 65,536 blobs.
+
+Segments are yielded as soon as each one verifies, so a reader that meets `DecryptionError`
+mid-stream has seen authentic but incomplete data and must discard it.
+
+    CryptoError                  bad key sizes, blobs too large for one nonce prefix
     ├── DecryptionError          tampered, truncated, wrong key or wrong associated data
     └── UnknownMasterKeyError    a wrapped key names a master key the keyring does not hold
 """
@@ -18,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -32,6 +44,7 @@ TAG_BYTES = 16
 KEY_BYTES = 32
 NONCE_BYTES = 12
 MAX_SEGMENTS = 2**32
+_KEY_ID_LABEL = b"headshot master key id\x00"
 
 
 class CryptoError(Exception):
@@ -46,24 +59,33 @@ class UnknownMasterKeyError(CryptoError):
     """The keyring has no master key with that id."""
 
 
+def derive_key_id(material: bytes) -> str:
+    """16 hex characters naming a master key without revealing it."""
+    return hashlib.sha256(_KEY_ID_LABEL + material).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class MasterKey:
+    """A 32-byte master key. Build it with `MasterKey.of(material)`: ids are derived."""
+
     key_id: str
-    material: bytes = b""
+    material: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.material) != KEY_BYTES:
+            raise CryptoError("a master key must be 32 bytes")
+        if self.key_id != derive_key_id(self.material):
+            raise CryptoError("the master key id does not match its material")
 
     @classmethod
     def of(cls, material: bytes) -> MasterKey:
-        if len(material) != KEY_BYTES:
-            raise CryptoError("a master key must be 32 bytes")
-        digest = hashlib.sha256(b"headshot master key id\x00" + material).hexdigest()
-        return cls(key_id=digest[:16], material=material)
-
-    def __repr__(self) -> str:  # never show key material
-        return f"MasterKey(key_id={self.key_id!r})"
+        return cls(key_id=derive_key_id(material), material=material)
 
 
 @dataclass(frozen=True)
 class MasterKeyring:
+    """New data keys are wrapped with `current`; `previous` keys only unwrap."""
+
     current: MasterKey
     previous: tuple[MasterKey, ...] = ()
 
@@ -71,7 +93,7 @@ class MasterKeyring:
         for key in (self.current, *self.previous):
             if key.key_id == key_id:
                 return key
-        raise UnknownMasterKeyError(f"master key {key_id} is not configured")
+        raise UnknownMasterKeyError(f"master key {key_id} is not in the keyring")
 
 
 @dataclass(frozen=True)
@@ -85,6 +107,8 @@ def new_data_key() -> bytes:
 
 
 def wrap_data_key(ring: MasterKeyring, data_key: bytes, *, context: bytes) -> WrappedKey:
+    """Seal data_key under the ring's current master key, bound to context (e.g. the user id)."""
+    _check_key(data_key)
     nonce = os.urandom(NONCE_BYTES)
     sealed = AESGCM(ring.current.material).encrypt(nonce, data_key, context)
     return WrappedKey(master_key_id=ring.current.key_id, ciphertext=nonce + sealed)
@@ -92,36 +116,30 @@ def wrap_data_key(ring: MasterKeyring, data_key: bytes, *, context: bytes) -> Wr
 
 def unwrap_data_key(ring: MasterKeyring, wrapped: WrappedKey, *, context: bytes) -> bytes:
     master = ring.get(wrapped.master_key_id)
+    if len(wrapped.ciphertext) != NONCE_BYTES + KEY_BYTES + TAG_BYTES:
+        raise DecryptionError("the wrapped data key is damaged")
     nonce, sealed = wrapped.ciphertext[:NONCE_BYTES], wrapped.ciphertext[NONCE_BYTES:]
     try:
         return AESGCM(master.material).decrypt(nonce, sealed, context)
-    except InvalidTag as exc:
-        raise DecryptionError("the data key could not be unwrapped") from exc
+    except InvalidTag:
+        raise DecryptionError("the data key could not be unwrapped") from None
 
 
 def encrypt_stream(
     data_key: bytes, chunks: Iterable[bytes], *, associated_data: bytes
 ) -> Iterator[bytes]:
-    prefix = os.urandom(PREFIX_BYTES)
-    yield MAGIC + bytes([VERSION]) + prefix
-    aead = AESGCM(data_key)
-    for counter, (block, last) in enumerate(_blocks(chunks, SEGMENT_BYTES)):
-        yield aead.encrypt(_nonce(prefix, counter, last), block, associated_data)
+    """The blob format above, produced lazily from chunks of any size (one segment in memory)."""
+    aead = AESGCM(_check_key(data_key))
+    return _encrypting(aead, chunks, associated_data)
 
 
 def decrypt_stream(
     data_key: bytes, chunks: Iterable[bytes], *, associated_data: bytes
 ) -> Iterator[bytes]:
-    header, rest = _split_header(iter(chunks))
-    if header[: len(MAGIC)] != MAGIC or header[len(MAGIC)] != VERSION:
-        raise DecryptionError("not an encrypted blob of a known version")
-    prefix = header[len(MAGIC) + 1 :]
-    aead = AESGCM(data_key)
-    for counter, (block, last) in enumerate(_blocks(rest, SEGMENT_BYTES + TAG_BYTES)):
-        try:
-            yield aead.decrypt(_nonce(prefix, counter, last), block, associated_data)
-        except InvalidTag as exc:
-            raise DecryptionError("the blob is damaged or not readable with this key") from exc
+    """Plaintext of a blob, segment by segment; raises `DecryptionError` on any tampering,
+    including truncation, which shows only at the end."""
+    aead = AESGCM(_check_key(data_key))
+    return _decrypting(aead, iter(chunks), associated_data)
 
 
 def encrypt_bytes(data_key: bytes, data: bytes, *, associated_data: bytes) -> bytes:
@@ -132,39 +150,76 @@ def decrypt_bytes(data_key: bytes, data: bytes, *, associated_data: bytes) -> by
     return b"".join(decrypt_stream(data_key, [data], associated_data=associated_data))
 
 
+def sealed_size(plaintext_bytes: int) -> int:
+    """The size of the encrypted blob for a plaintext of this size."""
+    segments = max(1, -(-plaintext_bytes // SEGMENT_BYTES))
+    return HEADER_BYTES + plaintext_bytes + segments * TAG_BYTES
+
+
+def _encrypting(aead: AESGCM, chunks: Iterable[bytes], associated_data: bytes) -> Iterator[bytes]:
+    prefix = os.urandom(PREFIX_BYTES)
+    yield MAGIC + bytes([VERSION]) + prefix
+    for counter, (block, last) in enumerate(_blocks(chunks, SEGMENT_BYTES)):
+        yield aead.encrypt(_nonce(prefix, counter, last), block, associated_data)
+
+
+def _decrypting(aead: AESGCM, chunks: Iterator[bytes], associated_data: bytes) -> Iterator[bytes]:
+    header, rest = _split_header(chunks)
+    if header[: len(MAGIC)] != MAGIC or header[len(MAGIC)] != VERSION:
+        raise DecryptionError("not an encrypted blob of a known version")
+    prefix = header[len(MAGIC) + 1 :]
+    for counter, (block, last) in enumerate(_blocks(rest, SEGMENT_BYTES + TAG_BYTES)):
+        try:
+            yield aead.decrypt(_nonce(prefix, counter, last), block, associated_data)
+        except InvalidTag:
+            raise DecryptionError("the blob is damaged or not readable with this key") from None
+
+
+def _check_key(key: bytes) -> bytes:
+    if len(key) != KEY_BYTES:
+        raise CryptoError("a data key must be 32 bytes")
+    return key
+
+
 def _nonce(prefix: bytes, counter: int, last: bool) -> bytes:
     if counter >= MAX_SEGMENTS:
-        raise CryptoError("blob too large for one nonce prefix")
+        raise CryptoError("the blob is too large for one nonce prefix")
     return prefix + counter.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
 
 
-def _blocks(chunks: Iterable[bytes], size: int) -> Iterator[tuple[bytes, bool]]:
-    """Fixed-size blocks with a flag on the final one (always at least one block, maybe empty).
+def _blocks(chunks: Iterable[bytes | memoryview], size: int) -> Iterator[tuple[bytes, bool]]:
+    """Blocks of `size` bytes, the final one (0..size bytes, always present) flagged last.
 
-    A block is cut only once more data follows it, so every cut block is known not to be last.
+    A full block is yielded only once more data follows it, so it is known not to be last.
+    Memory stays at one block whatever the chunk sizes.
     """
     buffer = bytearray()
     for chunk in chunks:
-        buffer += chunk
-        while len(buffer) > size:
-            yield bytes(buffer[:size]), False
-            del buffer[:size]
+        view = memoryview(chunk)
+        while view:
+            if len(buffer) == size:
+                yield bytes(buffer), False
+                buffer.clear()
+            take = size - len(buffer)
+            buffer += view[:take]
+            view = view[take:]
     yield bytes(buffer), True
 
 
-def _split_header(chunks: Iterator[bytes]) -> tuple[bytes, Iterator[bytes]]:
-    head = bytearray()
+def _split_header(chunks: Iterator[bytes]) -> tuple[bytes, Iterator[bytes | memoryview]]:
+    head = b""
+    tail = memoryview(b"")
     for chunk in chunks:
-        head += chunk
-        if len(head) >= HEADER_BYTES:
+        need = HEADER_BYTES - len(head)
+        head, tail = head + chunk[:need], memoryview(chunk)[need:]  # no copy of a large chunk
+        if len(head) == HEADER_BYTES:
             break
     if len(head) < HEADER_BYTES:
         raise DecryptionError("the blob is truncated")
-    tail = bytes(head[HEADER_BYTES:])
 
-    def rest() -> Iterator[bytes]:
+    def rest() -> Iterator[bytes | memoryview]:
         if tail:
             yield tail
         yield from chunks
 
-    return bytes(head[:HEADER_BYTES]), rest()
+    return head, rest()

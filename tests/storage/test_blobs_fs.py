@@ -1,0 +1,110 @@
+"""What only the filesystem store promises: modes, no escape from the root, tidy folders."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from headshot.storage.blobs import BlobError, BlobNotFoundError, read_all
+from headshot.storage.blobs_fs import FsBlobStore
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    # The modes must not depend on the umask, so run with the most permissive one.
+    previous = os.umask(0)
+    yield
+    os.umask(previous)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_folders_are_0700_and_files_0600(tmp_path: Path, open_umask: None) -> None:
+    store = FsBlobStore(tmp_path / "data" / "blobs")
+    store.put("u/alice/photos/1", [b"x"])
+    folders = [tmp_path / "data", *(tmp_path / "data" / "blobs" / "u" / "alice" / "photos").parents]
+    for folder in folders[: folders.index(tmp_path)]:
+        assert _mode(folder) == 0o700, folder
+    assert _mode(tmp_path / "data/blobs/u/alice/photos/1") == 0o600
+
+
+def test_nothing_is_written_outside_the_root(tmp_path: Path) -> None:
+    store = FsBlobStore(tmp_path / "blobs")
+    for key in ("../escape", "a/../../escape", "/tmp/escape", "a\\..\\escape"):
+        with pytest.raises(BlobError):
+            store.put(key, [b"x"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_failed_put_leaves_no_temporary_file(tmp_path: Path) -> None:
+    store = FsBlobStore(tmp_path)
+
+    def failing() -> Iterator[bytes]:
+        yield b"partial"
+        raise RuntimeError("source failed")
+
+    with pytest.raises(RuntimeError):
+        store.put("a/b", failing())
+    assert [p.name for p in (tmp_path / "a").iterdir()] == []
+
+
+def test_a_key_cannot_also_be_a_folder(tmp_path: Path) -> None:
+    store = FsBlobStore(tmp_path)
+    store.put("a/b", [b"x"])
+    with pytest.raises(BlobError):
+        store.put("a", [b"y"])
+    with pytest.raises(BlobError):
+        store.put("a/b/c", [b"y"])
+    with pytest.raises(BlobNotFoundError):
+        store.get("a")
+    with pytest.raises(BlobNotFoundError):
+        store.get("a/b/c")
+    assert not store.exists("a")
+    store.delete("a")
+    store.delete("a/b/c")
+    assert read_all(store, "a/b") == b"x"
+
+
+def test_delete_removes_emptied_folders_only(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    store = FsBlobStore(root)
+    store.put("u/alice/photos/1", [b"x"])
+    store.put("u/bob/photos/1", [b"x"])
+    store.delete("u/alice/photos/1")
+    assert not (root / "u" / "alice").exists()
+    assert (root / "u" / "bob" / "photos" / "1").is_file()
+    store.delete("u/bob/photos/1")
+    assert root.is_dir() and list(root.iterdir()) == []
+
+
+def test_concurrent_puts_and_deletes_in_one_folder(tmp_path: Path) -> None:
+    # A delete may remove a folder a concurrent put just made; the put must recover.
+    store = FsBlobStore(tmp_path)
+    failures: list[BaseException] = []
+
+    def churn(name: str) -> None:
+        try:
+            for _ in range(200):
+                store.put(f"d/e/{name}", [b"x"])
+                store.delete(f"d/e/{name}")
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=churn, args=(n,)) for n in "abcd"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    assert list(store.list()) == []
+
+
+def test_listing_a_missing_root_is_empty(tmp_path: Path) -> None:
+    assert list(FsBlobStore(tmp_path / "absent").list()) == []
