@@ -1,0 +1,42 @@
+"""Files the double hands out: a well-formed (tiny) safetensors LoRA and real JPEGs."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from functools import lru_cache
+
+from PIL import Image, ImageDraw
+
+
+def fake_safetensors(*, rank: int = 4, width: int = 64, seed: int = 0) -> bytes:
+    """A valid safetensors file: u64 header length, JSON header, then the tensor bytes."""
+    tensors: dict[str, object] = {"__metadata__": {"format": "pt", "double_seed": str(seed)}}
+    offset, blobs = 0, []
+    for name, shape in (
+        ("transformer.single_transformer_blocks.0.attn.to_q.lora_A.weight", [rank, width]),
+        ("transformer.single_transformer_blocks.0.attn.to_q.lora_B.weight", [width, rank]),
+    ):
+        size = shape[0] * shape[1] * 4
+        tensors[name] = {"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + size]}
+        blobs.append(bytes((seed + i) % 251 for i in range(size)))
+        offset += size
+    header = json.dumps(tensors, separators=(",", ":")).encode()
+    header += b" " * (-len(header) % 8)  # the format pads the header to 8 bytes
+    return struct.pack("<Q", len(header)) + header + b"".join(blobs)
+
+
+@lru_cache(maxsize=32)  # encoding a full-size JPEG costs ~0.2 s; tests reuse seeds
+def gradient_jpeg(width: int, height: int, *, seed: int, label: str = "") -> bytes:
+    """A vertical gradient whose colours depend on the seed, with the seed printed on it."""
+    top = ((seed * 37) % 256, (seed * 91) % 256, (seed * 53) % 256)
+    bottom = (255 - top[0], 255 - top[1], 255 - top[2])
+    ramp = Image.linear_gradient("L").resize((width, height))
+    image = Image.composite(
+        Image.new("RGB", (width, height), bottom), Image.new("RGB", (width, height), top), ramp
+    )
+    ImageDraw.Draw(image).text((16, 16), f"seed {seed} {label}".strip(), fill=(255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=70)
+    return buffer.getvalue()
