@@ -1,0 +1,125 @@
+"""The portrait frame: a 4:5 head-and-shoulders crop around the face, eyes level and at about 40%
+from the top, the face about 40% of the frame's width. One affine warp does crop, scale and the
+roll correction; a frame that would reach past the photo is tightened before it is padded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+ASPECT = 1.25  # height over width
+MAX_WIDTH = 1024
+_MAX_LEVELLING = 12.0  # degrees; a stronger tilt is kept partly, as a deliberate pose
+# (eye line from the top, face width over frame width), in order of preference.
+_FITS = tuple((eye, face) for face in (0.42, 0.44, 0.46) for eye in (0.40, 0.38, 0.36))
+_PROBE = 64  # width of the low-resolution probe that measures how much of a frame is padding
+_RIGHT_EYE = (33, 133)
+_LEFT_EYE = (362, 263)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The source-to-portrait affine and the portrait size."""
+
+    matrix: NDArray[np.float64]  # 2x3, source pixels -> portrait pixels
+    width: int
+    height: int
+    eye_line: float  # share of the height
+    face_share: float  # face width over frame width
+
+
+def eye_centre(points: NDArray[np.float64]) -> NDArray[np.float64]:
+    eyes = points[list(_RIGHT_EYE + _LEFT_EYE), :2]
+    return np.asarray(eyes.mean(axis=0), dtype=np.float64)
+
+
+def preferred_frame(points: NDArray[np.float64], *, roll: float) -> Frame:
+    eye_line, face_share = _FITS[0]
+    return _frame(points, eye_line=eye_line, face_share=face_share, roll=roll)
+
+
+def fitted_frame(points: NDArray[np.float64], *, width: int, height: int, roll: float) -> Frame:
+    """The preferred frame tightened (eyes higher, face larger) until it stays inside the photo
+    down to below the mouth, or the one that needs the least padding there: for a photo whose top
+    edge cuts the hair, whose cut edge must then fall outside the frame."""
+    best: tuple[float, Frame] | None = None
+    for eye_line, face_share in _FITS:
+        frame = _frame(points, eye_line=eye_line, face_share=face_share, roll=roll)
+        padding = _padding(frame, width=width, height=height)
+        if padding < 0.002:
+            return frame
+        if best is None or padding < best[0] - 1e-6:
+            best = (padding, frame)
+    assert best is not None
+    return best[1]
+
+
+def cuts_hair(person: NDArray[np.float32], valid: NDArray[np.float32]) -> bool:
+    """Whether the photo's own edge crosses the person above the shoulders: person pixels right
+    next to padding in the frame's upper half (a straight cut through hair would show)."""
+    import cv2
+
+    upper = slice(0, person.shape[0] // 2)
+    padding = (valid[upper] < 0.5).astype(np.uint8)
+    if not padding.any():
+        return False
+    grown = np.asarray(cv2.dilate(padding, np.ones((5, 5), np.uint8)), dtype=np.uint8)
+    border = grown & (1 - padding)
+    touching = (person[upper] > 0.5) & (border > 0)
+    return int(touching.sum()) > 0.05 * person.shape[1]
+
+
+def warp(rgb: NDArray[np.uint8], frame: Frame) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
+    """The portrait pixels and where they came from inside the photo (1) or from padding (0)."""
+    import cv2
+
+    size = (frame.width, frame.height)
+    # Replicated edges continue the clothes downwards; the matte decides what is person.
+    pixels = cv2.warpAffine(
+        rgb, frame.matrix, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
+    inside = np.ones(rgb.shape[:2], dtype=np.float32)
+    valid = cv2.warpAffine(inside, frame.matrix, size, flags=cv2.INTER_LINEAR)
+    return np.asarray(pixels, dtype=np.uint8), np.asarray(valid, dtype=np.float32)
+
+
+def transform(points: NDArray[np.float64], matrix: NDArray[np.float64]) -> NDArray[np.float64]:
+    """`points` (N x 2) mapped by the 2x3 affine."""
+    return np.asarray(points[:, :2] @ matrix[:, :2].T + matrix[:, 2], dtype=np.float64)
+
+
+def _frame(
+    points: NDArray[np.float64], *, eye_line: float, face_share: float, roll: float
+) -> Frame:
+    import cv2
+
+    centre = eye_centre(points)
+    level = float(np.clip(roll, -_MAX_LEVELLING, _MAX_LEVELLING))
+    rotation = np.asarray(
+        cv2.getRotationMatrix2D((centre[0], centre[1]), -level, 1.0), dtype=np.float64
+    )
+    upright = transform(points[:468], rotation)
+    face_width = float(upright[:, 0].max() - upright[:, 0].min())
+    source_width = face_width / face_share
+    width = int(min(MAX_WIDTH, round(source_width))) // 2 * 2
+    height = round(width * ASPECT)
+    scale = width / source_width
+    face_mid = (upright[:, 0].max() + upright[:, 0].min()) / 2
+    matrix = rotation * scale
+    matrix[0, 2] += width / 2 - face_mid * scale
+    matrix[1, 2] += eye_line * height - centre[1] * scale
+    return Frame(matrix, width, height, eye_line=eye_line, face_share=face_share)
+
+
+def _padding(frame: Frame, *, width: int, height: int) -> float:
+    """Share of the frame above the mouth (and at its sides) that lies outside the photo."""
+    import cv2
+
+    shrink = _PROBE / frame.width
+    size = (_PROBE, max(1, round(frame.height * shrink)))
+    inside = np.ones((height, width), dtype=np.uint8)
+    valid = cv2.warpAffine(inside, frame.matrix * shrink, size, flags=cv2.INTER_NEAREST)
+    upper = valid[: round(size[1] * min(0.75, frame.eye_line + 0.25))]
+    return 1.0 - float(upper.mean())
