@@ -124,3 +124,11 @@ def s3_client(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+
+
+@pytest.fixture(scope="session")
+def face_models() -> Any:
+    """The face models, loaded once for the whole test session and shared by every service."""
+    from headshot.imaging.models import FaceModels
+
+    return FaceModels()

@@ -110,6 +110,9 @@ class Settings(BaseSettings):
         True, description="Run the Huey consumer inside `headshot serve` (embedded mode)."
     )
     worker_threads: int = Field(2, gt=0, description="Huey consumer worker threads.")
+    likeness_threshold: float = Field(
+        0.36, ge=-1, le=1, description="Headshots less like the person than this are flagged."
+    )
     log_level: str = Field("INFO", description="Logging level.")
     log_json: bool = Field(True, description="Structured JSON logs (else plain text).")
     uploads: UploadLimits = Field(default_factory=UploadLimits)

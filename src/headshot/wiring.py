@@ -20,10 +20,15 @@ from headshot.services.api_tokens import ApiTokens
 from headshot.services.audit import AuditLog
 from headshot.services.blobs import BlobJanitor
 from headshot.services.container import Services
+from headshot.services.engines import EngineSet
+from headshot.services.gallery import Gallery
+from headshot.services.generations import Generations
 from headshot.services.maintenance import Maintenance
-from headshot.services.photos import PhotoAnalyzer, Photos
+from headshot.services.photos import Photos
+from headshot.services.queue import LateBoundQueue
 from headshot.services.secrets import Passwords
 from headshot.services.sessions import Sessions
+from headshot.services.trainings import Trainings
 from headshot.settings import Settings, load_settings
 from headshot.storage.blobs import BlobStore
 from headshot.storage.db import Database
@@ -32,6 +37,8 @@ from headshot.storage.vault import Vault
 if TYPE_CHECKING:
     from huey import Huey
 
+    from headshot.imaging.models import FaceModels
+    from headshot.imaging.pipeline import PhotoValidator
     from headshot.jobs import BoundTasks
 
 
@@ -74,24 +81,51 @@ def make_vault(settings: Settings, db: Database) -> Vault:
     return Vault(blobs=make_blob_store(settings), keyring=keyring, data_keys=SqlDataKeyStore(db))
 
 
-def make_analyzer(settings: Settings) -> PhotoAnalyzer:
-    from headshot.services.analysis import ImagingAnalyzer
+def make_validator(settings: Settings, models: FaceModels | None = None) -> PhotoValidator:
+    from headshot.imaging.pipeline import PhotoValidator
 
-    return ImagingAnalyzer.from_settings(settings)
+    return PhotoValidator(
+        settings.validation,
+        models=models,
+        max_pixels=settings.uploads.max_pixels,
+        max_side=settings.uploads.max_side,
+    )
+
+
+def make_engines(settings: Settings, validator: PhotoValidator) -> EngineSet:
+    from headshot.engines.studio import StudioEngine, StudioModels
+
+    # One set of face models per process: the studio shares the validator's.
+    studio = StudioEngine(models=StudioModels(faces=validator.models))
+    return EngineSet(default=settings.effective_engine, local={"studio": studio})
 
 
 def build_services(
     settings: Settings,
     *,
     clock: Callable[[], datetime] = system_clock,
-    analyzer: PhotoAnalyzer | None = None,
+    face_models: FaceModels | None = None,
 ) -> Services:
+    from headshot.services.analysis import ImagingAnalyzer, ImagingLikeness
+
     prepare_data_dir(settings.data_dir)
+    validator = make_validator(settings, face_models)
     db = Database.from_url(settings.effective_database_url)
     vault = make_vault(settings, db)
     audit = AuditLog(clock=clock)
+    queue = LateBoundQueue()
+    janitor = BlobJanitor(vault)
+    engines = make_engines(settings, validator)
     accounts = Accounts(
         db=db, settings=settings.auth, passwords=Passwords(), audit=audit, clock=clock
+    )
+    photos = Photos(
+        db=db,
+        blobs=vault,
+        analyzer=ImagingAnalyzer(validator),
+        accounts=accounts,
+        audit=audit,
+        clock=clock,
     )
     services = Services(
         settings=settings,
@@ -104,15 +138,26 @@ def build_services(
         api_tokens=ApiTokens(
             db=db, audit=audit, max_ttl_s=settings.auth.api_token_max_ttl_s, clock=clock
         ),
-        sessions=Sessions(db=db, janitor=BlobJanitor(vault), clock=clock),
-        photos=Photos(
+        sessions=Sessions(db=db, janitor=janitor, clock=clock),
+        photos=photos,
+        trainings=Trainings(
             db=db,
-            blobs=vault,
-            analyzer=analyzer or make_analyzer(settings),
-            accounts=accounts,
+            photos=photos,
+            queue=queue,
+            janitor=janitor,
             audit=audit,
+            engines=engines.names,
+            default_engine=engines.default if engines.default in engines.names else "studio",
             clock=clock,
         ),
+        generations=Generations(db=db, queue=queue, audit=audit, clock=clock),
+        gallery=Gallery(
+            db=db, blobs=vault, audit=audit, public_url=settings.public_url, clock=clock
+        ),
+        engines=engines,
+        blobs=vault,
+        likeness=ImagingLikeness(validator),
+        queue=queue,
     )
     services.readiness_checks["database"] = lambda: _ping_database(db)
     services.on_shutdown.append(db.dispose)
@@ -143,9 +188,11 @@ def rotate_master_key() -> int:
                 key_file=key_file,
             )
             return Vault.rewrap_data_keys(data_keys=SqlDataKeyStore(db), keyring=ring)
+        store = SqlDataKeyStore(db)
         ring = rotate_key_file(key_file)
-        count = Vault.rewrap_data_keys(data_keys=SqlDataKeyStore(db), keyring=ring)
-        retire_previous(key_file)
+        count = Vault.rewrap_data_keys(data_keys=store, keyring=ring)
+        # Refuses to drop a master key that still wraps a data key (e.g. one made meanwhile).
+        retire_previous(key_file, in_use=Vault.master_keys_in_use(store))
         return count
     finally:
         db.dispose()
@@ -177,13 +224,25 @@ class Runtime:
     tasks: BoundTasks[Services]
 
 
-def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = system_clock) -> Runtime:
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = system_clock,
+    face_models: FaceModels | None = None,
+    immediate: bool = False,
+) -> Runtime:
+    """Services bound to their job queue; `immediate` runs tasks inline (tests)."""
     from headshot.jobs import make_huey
-    from headshot.jobs.tasks import declare_jobs
+    from headshot.jobs.tasks import bind_jobs
 
-    services = build_services(settings, clock=clock)
-    huey = make_huey(name="headshot", data_dir=settings.data_dir, redis_url=settings.redis_url)
-    tasks = declare_jobs().bind(huey, services)
+    services = build_services(settings, clock=clock, face_models=face_models)
+    huey = make_huey(
+        name="headshot",
+        data_dir=settings.data_dir,
+        redis_url=settings.redis_url,
+        immediate=immediate,
+    )
+    tasks = bind_jobs(huey, services)
     services.readiness_checks["queue"] = lambda: _ping_queue(huey)
     return Runtime(services=services, huey=huey, tasks=tasks)
 

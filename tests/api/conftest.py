@@ -10,23 +10,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from headshot.api.app import create_app
+from headshot.imaging.models import FaceModels
 from headshot.services.container import Services
-from headshot.services.photos import PhotoAnalyzer
 from headshot.storage.db import make_engine
 from headshot.storage.migrate import upgrade
-from headshot.wiring import build_services
+from headshot.wiring import build_runtime
 from tests.clock import SettableClock
 from tests.conftest import settings_for
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(scope="session")
-def analyzer() -> PhotoAnalyzer:
-    from headshot.services.analysis import ImagingAnalyzer
-    from headshot.settings import Settings
-
-    return ImagingAnalyzer.from_settings(Settings())
 
 
 @pytest.fixture
@@ -36,7 +28,7 @@ def clock() -> SettableClock:
 
 @pytest.fixture
 def make_services(
-    tmp_path: Path, database_url: str, analyzer: PhotoAnalyzer, clock: SettableClock
+    tmp_path: Path, database_url: str, face_models: FaceModels, clock: SettableClock
 ) -> Iterator[Callable[..., Services]]:
     built: list[Services] = []
 
@@ -45,7 +37,10 @@ def make_services(
         engine = make_engine(settings.effective_database_url)
         upgrade(engine)
         engine.dispose()
-        services = build_services(settings, clock=clock, analyzer=analyzer)
+        # Tasks run inline (immediate Huey): a request that enqueues work sees it done.
+        services = build_runtime(
+            settings, clock=clock, face_models=face_models, immediate=True
+        ).services
         built.append(services)
         return services
 

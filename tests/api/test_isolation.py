@@ -5,33 +5,49 @@ test cannot make fails until the test learns it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from headshot.api.app import create_app
+from headshot.services.container import Services
 from tests.api.conftest import sign_up
-from tests.api.photo_helpers import portrait_bytes
+from tests.api.pipeline_helpers import SMALL_SET, generation, ready_session, trained_model
 
 API = "/api/v1"
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/sessions/{session_id}"): {"name": "taken over"},
+    ("patch", "/headshots/{headshot_id}"): {"favorite": True},
+    ("post", "/sessions/{session_id}/trainings"): {"engine": "studio"},
+    ("post", "/headshots/{headshot_id}/shares"): {"expires_in_s": 3600},
 }
 
 
 def _resources_of_a(client: TestClient, headers: dict[str, str], testdata: Any) -> dict[str, str]:
-    session = client.post(f"{API}/sessions", json={"name": "Alice private batch"}, headers=headers)
-    session_id = session.json()["id"]
-    upload = client.post(
-        f"{API}/sessions/{session_id}/photos",
-        files={"files": ("alice.jpg", portrait_bytes(testdata), "image/jpeg")},
-        headers=headers,
+    session_id = ready_session(client, headers, testdata)
+    client.patch(
+        f"{API}/sessions/{session_id}", json={"name": "Alice private batch"}, headers=headers
     )
-    assert upload.status_code == 201, upload.text
+    photo_id = client.get(f"{API}/sessions/{session_id}/photos", headers=headers).json()["photos"][
+        0
+    ]["id"]
     token = client.post(f"{API}/auth/tokens", json={"name": "alice"}, headers=headers)
+    model = trained_model(client, headers, session_id)
+    look = {"background": "studio-grey", "attire": "as-is", "lighting": "soft-studio"}
+    made = generation(client, headers, model["id"], [look], per_look=1)
+    headshot_id = made["headshot_ids"][0]
+    share = client.post(f"{API}/headshots/{headshot_id}/shares", json={}, headers=headers)
     return {
         "session_id": session_id,
-        "photo_id": upload.json()["photos"][0]["id"],
+        "photo_id": photo_id,
         "token_id": token.json()["id"],
+        "training_id": model["id"],
+        "model_id": model["id"],
+        "generation_id": made["id"],
+        "headshot_id": headshot_id,
+        "share_id": share.json()["id"],
     }
 
 
@@ -53,6 +69,14 @@ def _call(
         return client.request(method, path, files=files, headers=headers)
     body = BODIES.get((method, template))
     return client.request(method, path, json=body, headers=headers)
+
+
+@pytest.fixture
+def client(make_services: Callable[..., Services]) -> Iterator[TestClient]:
+    with TestClient(
+        create_app(make_services(**SMALL_SET)), base_url="https://testserver"
+    ) as test_client:
+        yield test_client
 
 
 def test_other_users_ids_answer_404(client: TestClient, testdata: Any) -> None:

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from headshot.api.app import create_app
-from headshot.services.photos import PhotoAnalyzer
+from headshot.imaging.models import FaceModels
 from headshot.settings import Settings
 from headshot.storage.db import make_engine
 from headshot.storage.migrate import upgrade
@@ -65,13 +65,6 @@ def scaleout_env(
     yield env
 
 
-@pytest.fixture(scope="session")
-def analyzer() -> PhotoAnalyzer:
-    from headshot.services.analysis import ImagingAnalyzer
-
-    return ImagingAnalyzer.from_settings(Settings())
-
-
 def _wait_for(condition: Any, *, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -82,9 +75,9 @@ def _wait_for(condition: Any, *, timeout: float) -> bool:
 
 
 def test_web_and_worker_on_postgres_redis_s3(
-    scaleout_env: dict[str, str], s3_client: Any, testdata: Path
+    scaleout_env: dict[str, str], s3_client: Any, testdata: Path, face_models: FaceModels
 ) -> None:
-    runtime = build_runtime(Settings())
+    runtime = build_runtime(Settings(), face_models=face_models)
     services = runtime.services
     runtime.huey.flush()  # a dedicated test database: start from an empty queue
     try:

@@ -11,7 +11,18 @@ from starlette.types import ASGIApp
 from headshot import __version__
 from headshot.api.errors import install_error_handlers
 from headshot.api.middleware import wrap_http_middleware
-from headshot.api.routes import auth, health, me, photos, sessions
+from headshot.api.routes import (
+    auth,
+    events,
+    gallery,
+    generations,
+    health,
+    me,
+    photos,
+    public,
+    sessions,
+    trainings,
+)
 from headshot.observability.metrics import metrics_response
 from headshot.services.container import Services
 
@@ -40,10 +51,11 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, me, sessions, photos):
+    for module in (auth, me, sessions, photos, trainings, generations, gallery, events):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
+    app.include_router(public.router)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> Response:

@@ -95,3 +95,77 @@ class UploadRejection:
 class UploadResult:
     photos: tuple[PhotoView, ...]
     rejections: tuple[UploadRejection, ...]
+
+
+@dataclass(frozen=True)
+class Look:
+    background: str
+    attire: str
+    lighting: str
+
+
+@dataclass(frozen=True)
+class TrainingView:
+    """A training run, which is also a model version of its session."""
+
+    id: str
+    session_id: str
+    version: int
+    engine: str
+    status: str
+    stage: str
+    progress: float
+    eta_s: float | None
+    trigger_phrase: str
+    params: dict[str, Any]
+    dataset_fingerprint: str | None
+    parent_id: str | None
+    logs_tail: tuple[str, ...]
+    error: str | None
+    weights_sha256: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class GenerationView:
+    id: str
+    model_id: str
+    engine: str
+    status: str
+    progress: float
+    looks: tuple[dict[str, str], ...]
+    images_per_look: int
+    seed: int | None
+    headshot_ids: tuple[str, ...]
+    notes: tuple[str, ...]
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class HeadshotView:
+    id: str
+    generation_id: str
+    model_id: str
+    session_id: str
+    background: str
+    attire: str
+    lighting: str
+    seed: int | None
+    likeness: float | None
+    flagged: bool
+    favorite: bool
+    width: int
+    height: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ShareView:
+    id: str
+    headshot_id: str
+    url: str
+    expires_at: datetime

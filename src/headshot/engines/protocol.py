@@ -21,6 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from headshot.domain.models import Look
+
+__all__ = ["Look"]  # re-exported: engines receive looks as domain values
+
 JobKind = Literal["training", "generation"]
 JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
@@ -72,13 +76,6 @@ class TrainingRequest:
     trigger_phrase: str
     steps: int
     options: Mapping[str, Any] = field(default_factory=dict)  # provider-specific knobs only
-
-
-@dataclass(frozen=True)
-class Look:
-    background: str
-    attire: str
-    lighting: str
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,75 @@
 
 from __future__ import annotations
 
-from headshot.jobs.registry import TaskRegistry
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from huey import Huey
+from sqlalchemy import select
+
+from headshot.domain.jobs import ACTIVE
+from headshot.jobs.generation import run_generation
+from headshot.jobs.registry import BoundTasks, RetryPolicy, TaskRegistry
+from headshot.jobs.stale import requeue_stale
+from headshot.jobs.training import run_training
 from headshot.services.container import Services
+from headshot.storage.records import Generation, Training
+
+# No job may stay untouched longer than this; after it, it is assumed lost with its worker.
+STALE_AFTER = timedelta(minutes=10)
+RETRY = RetryPolicy(retries=3, delay_s=5, backoff=2)
 
 
-def declare_jobs() -> TaskRegistry[Services]:
-    """Server and workers must bind this same registry (Huey names tasks by registry name)."""
+def bind_jobs(huey: Huey, services: Services) -> BoundTasks[Services]:
+    """Declare every task, bind them to `huey` and let the services enqueue them.
+
+    Server and workers must bind the same declarations (Huey names tasks by registry name).
+    """
     jobs = TaskRegistry[Services]()
+    training = jobs.task(name="run_training", retry=RETRY)(run_training)
+    generation = jobs.task(name="run_generation", retry=RETRY)(run_generation)
     jobs.add_maintenance("purge_expired_credentials", _purge_expired_credentials)
-    return jobs
+    jobs.add_maintenance("requeue_stale_trainings", _requeue_stale_trainings)
+    jobs.add_maintenance("requeue_stale_generations", _requeue_stale_generations)
+    bound = jobs.bind(huey, services)
+    services.queue.attach(training=bound[training], generation=bound[generation])
+    return bound
 
 
 def _purge_expired_credentials(services: Services) -> None:
     services.maintenance.purge_expired_credentials()
+
+
+def _requeue_stale_trainings(services: Services) -> None:
+    # Huey forgets a task whose worker was SIGKILLed: the rows say what is still owed.
+    requeue_stale(
+        find_stale=partial(_stale_ids, services, Training),
+        enqueue=services.queue.run_training,
+        older_than=STALE_AFTER,
+        clock=services.clock,
+        touch=partial(_touch, services, Training),
+    )
+
+
+def _requeue_stale_generations(services: Services) -> None:
+    requeue_stale(
+        find_stale=partial(_stale_ids, services, Generation),
+        enqueue=services.queue.run_generation,
+        older_than=STALE_AFTER,
+        clock=services.clock,
+        touch=partial(_touch, services, Generation),
+    )
+
+
+def _stale_ids(services: Services, model: Any, cutoff: datetime) -> list[str]:
+    with services.db.transaction() as db:
+        query = select(model.id).where(model.status.in_(ACTIVE), model.updated_at < cutoff)
+        return list(db.scalars(query))
+
+
+def _touch(services: Services, model: Any, job_id: str) -> None:
+    with services.db.transaction() as db:
+        row = db.get(model, job_id)
+        if row is not None:
+            row.updated_at = services.clock()

@@ -56,3 +56,42 @@ class ImagingAnalyzer:
             for photo_id in report.rejected_ids
         ]
         return body
+
+
+class ImagingLikeness:
+    """Likeness (R3.6): identity similarity of a generated headshot to the person's photos."""
+
+    def __init__(self, validator: PhotoValidator) -> None:
+        self._validator = validator
+
+    def embedding(self, image: bytes) -> tuple[float, ...] | None:
+        from headshot.imaging.analysis import analyze_image
+        from headshot.imaging.decode import decode
+
+        limits = self._validator.thresholds
+        decoded = decode(
+            image,
+            max_pixels=60_000_000,
+            max_side=20_000,
+            target_long_side=limits.analysis_long_side,
+        )
+        analysis = analyze_image(
+            decoded,
+            self._validator.models,
+            long_side=limits.analysis_long_side,
+            other_face_ratio=limits.other_face_ratio,
+        )
+        return analysis.face.embedding if analysis.face else None
+
+    def score(self, image: bytes, references: Sequence[Sequence[float]]) -> float | None:
+        """Cosine similarity to the centroid of the references; None when no face is found."""
+        import numpy as np
+
+        found = self.embedding(image)
+        if found is None or not references:
+            return None
+        centroid = np.mean(np.asarray(references, dtype=np.float64), axis=0)
+        norm = float(np.linalg.norm(centroid))
+        if norm < 1e-12:
+            return None
+        return round(float(np.asarray(found) @ (centroid / norm)), 4)

@@ -10,9 +10,15 @@ from headshot.observability.metrics import Metrics
 from headshot.services.accounts import Accounts
 from headshot.services.api_tokens import ApiTokens
 from headshot.services.audit import AuditLog
+from headshot.services.blobs import UserBlobs
+from headshot.services.engines import EngineSet, Likeness
+from headshot.services.gallery import Gallery
+from headshot.services.generations import Generations
 from headshot.services.maintenance import Maintenance
 from headshot.services.photos import Photos
+from headshot.services.queue import LateBoundQueue
 from headshot.services.sessions import Sessions
+from headshot.services.trainings import Trainings
 from headshot.settings import Settings
 from headshot.storage.db import Database
 
@@ -29,6 +35,13 @@ class Services:
     api_tokens: ApiTokens
     sessions: Sessions
     photos: Photos
+    trainings: Trainings
+    generations: Generations
+    gallery: Gallery
+    engines: EngineSet
+    blobs: UserBlobs
+    likeness: Likeness
+    queue: LateBoundQueue
     maintenance: Maintenance
     metrics: Metrics
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)

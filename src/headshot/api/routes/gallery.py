@@ -1,0 +1,85 @@
+"""The gallery of headshots, favourites, downloads and share links."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import StreamingResponse
+
+from headshot.api.deps import CurrentUser, ServicesDep
+from headshot.api.schemas_jobs import HeadshotOut, HeadshotPatch, HeadshotsOut, ShareIn, ShareOut
+from headshot.services.gallery import GalleryFilter
+
+router = APIRouter(tags=["gallery"])
+
+
+@router.get("/headshots")
+def list_headshots(
+    principal: CurrentUser,
+    services: ServicesDep,
+    session: str | None = None,
+    model: str | None = None,
+    background: str | None = None,
+    attire: str | None = None,
+    lighting: str | None = None,
+    favorite: bool | None = None,
+    min_likeness: Annotated[float | None, Query(ge=-1, le=1)] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> HeadshotsOut:
+    filters = GalleryFilter(session, model, background, attire, lighting, favorite, min_likeness)
+    page = services.gallery.list(principal, filters, cursor=cursor, limit=limit)
+    return HeadshotsOut(
+        headshots=[HeadshotOut.of(h) for h in page.headshots], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/headshots/{headshot_id}")
+def get_headshot(headshot_id: str, principal: CurrentUser, services: ServicesDep) -> HeadshotOut:
+    return HeadshotOut.of(services.gallery.get(principal, headshot_id))
+
+
+@router.patch("/headshots/{headshot_id}")
+def patch_headshot(
+    headshot_id: str, body: HeadshotPatch, principal: CurrentUser, services: ServicesDep
+) -> HeadshotOut:
+    view = services.gallery.set_favorite(principal, headshot_id, favorite=body.favorite)
+    return HeadshotOut.of(view)
+
+
+@router.delete("/headshots/{headshot_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_headshot(headshot_id: str, principal: CurrentUser, services: ServicesDep) -> None:
+    services.gallery.delete(principal, headshot_id)
+
+
+@router.get(
+    "/headshots/{headshot_id}/image",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def headshot_image(
+    headshot_id: str, principal: CurrentUser, services: ServicesDep
+) -> StreamingResponse:
+    image = services.gallery.image(principal, headshot_id)
+    return StreamingResponse(
+        image.chunks,
+        media_type=image.media_type,
+        headers={
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": f'inline; filename="headshot-{headshot_id[:8]}.jpg"',
+        },
+    )
+
+
+@router.post("/headshots/{headshot_id}/shares", status_code=status.HTTP_201_CREATED)
+def share_headshot(
+    headshot_id: str, body: ShareIn, principal: CurrentUser, services: ServicesDep
+) -> ShareOut:
+    view = services.gallery.share(principal, headshot_id, expires_in_s=body.expires_in_s)
+    return ShareOut.of(view)
+
+
+@router.delete("/shares/{share_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_share(share_id: str, principal: CurrentUser, services: ServicesDep) -> None:
+    services.gallery.revoke(principal, share_id)

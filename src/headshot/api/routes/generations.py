@@ -1,0 +1,49 @@
+"""Generations and the styles to choose from."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from headshot.api.deps import CurrentUser, ServicesDep
+from headshot.api.schemas_jobs import GenerationIn, GenerationOut, StyleOut, StylesOut
+from headshot.domain.models import Look
+from headshot.domain.styles import CATALOGUE
+
+router = APIRouter(tags=["generations"])
+
+
+@router.get("/styles")
+def list_styles() -> StylesOut:
+    return StylesOut(
+        backgrounds=[StyleOut.of(s) for s in CATALOGUE["background"]],
+        attire=[StyleOut.of(s) for s in CATALOGUE["attire"]],
+        lighting=[StyleOut.of(s) for s in CATALOGUE["lighting"]],
+    )
+
+
+@router.post("/generations", status_code=status.HTTP_202_ACCEPTED)
+def start_generation(
+    body: GenerationIn, principal: CurrentUser, services: ServicesDep
+) -> GenerationOut:
+    view = services.generations.start(
+        principal,
+        model_id=body.model_id,
+        looks=[Look(**look.model_dump()) for look in body.looks],
+        images_per_look=body.images_per_look,
+        seed=body.seed,
+    )
+    return GenerationOut.of(services.generations.get(principal, view.id))
+
+
+@router.get("/generations/{generation_id}")
+def get_generation(
+    generation_id: str, principal: CurrentUser, services: ServicesDep
+) -> GenerationOut:
+    return GenerationOut.of(services.generations.get(principal, generation_id))
+
+
+@router.post("/generations/{generation_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
+def cancel_generation(
+    generation_id: str, principal: CurrentUser, services: ServicesDep
+) -> GenerationOut:
+    return GenerationOut.of(services.generations.cancel(principal, generation_id))

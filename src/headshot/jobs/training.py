@@ -1,0 +1,96 @@
+"""The training task: reads the dataset from storage, runs the engine, stores the model.
+
+Idempotent: a finished or cancelled training is left alone, and a local training that a killed
+worker left half-done simply runs again (it costs nothing but CPU).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from sqlalchemy import select
+
+from headshot.domain.jobs import TERMINAL
+from headshot.engines.protocol import EngineError, LocalEngine, TrainingImage, TrainingRequest
+from headshot.services.container import Services
+from headshot.storage.records import Photo, Training
+
+log = logging.getLogger(__name__)
+
+
+def run_training(services: Services, training_id: str) -> None:
+    with services.db.transaction() as db:
+        row = db.get(Training, training_id, with_for_update=True)
+        if row is None or row.status in TERMINAL:
+            return
+        engine_name = row.engine
+        row.status, row.stage, row.progress = "running", "preparing photos", 0.05
+    local = services.engines.local.get(engine_name)
+    if local is None:
+        _fail(services, training_id, f"the {engine_name} engine is not configured on this worker")
+        return
+    try:
+        request = _request(services, training_id)
+        _set(services, training_id, stage="training", progress=0.2)
+        model = local.train(request)
+    except EngineError as exc:
+        _fail(services, training_id, str(exc))
+        return
+    _store_model(services, training_id, local, model.artifact, model.artifact_name)
+
+
+def _request(services: Services, training_id: str) -> TrainingRequest:
+    with services.db.transaction() as db:
+        row = db.get(Training, training_id)
+        assert row is not None
+        photo_ids = list(row.params.get("photo_ids", []))
+        photos = db.scalars(select(Photo).where(Photo.id.in_(photo_ids))).all()
+        keys = [(p.id, p.training_key) for p in photos if p.training_key]
+        user_id, trigger = row.user_id, row.trigger_phrase
+        steps, options = int(row.params.get("steps", 0)), dict(row.params.get("options", {}))
+    images = tuple(
+        TrainingImage(name=f"img{i:02d}.jpg", jpeg=services.blobs.read(user_id, key))
+        for i, (_, key) in enumerate(sorted(keys), start=1)
+    )
+    return TrainingRequest(
+        job_id=training_id, images=images, trigger_phrase=trigger, steps=steps, options=options
+    )
+
+
+def _store_model(
+    services: Services, training_id: str, engine: LocalEngine, artifact: bytes, name: str
+) -> None:
+    with services.db.transaction() as db:
+        row = db.get(Training, training_id)
+        if row is None or row.status == "cancelled":
+            return  # cancelled while it ran: keep nothing
+        user_id = row.user_id
+    key = f"models/{training_id}/{name}"
+    services.blobs.put(user_id, key, artifact)
+    with services.db.transaction() as db:
+        row = db.get(Training, training_id, with_for_update=True)
+        if row is None or row.status in TERMINAL:
+            services.blobs.delete(user_id, key)
+            return
+        row.weights_key, row.weights_sha256 = key, hashlib.sha256(artifact).hexdigest()
+        row.status, row.stage, row.progress, row.eta_s = "succeeded", "ready", 1.0, 0.0
+        row.finished_at = services.clock()
+        row.logs_tail = [f"{engine.name} model ready ({len(artifact)} bytes)"]
+    log.info("training finished", extra={"training_id": training_id})
+
+
+def _set(services: Services, training_id: str, *, stage: str, progress: float) -> None:
+    with services.db.transaction() as db:
+        row = db.get(Training, training_id)
+        if row is not None and row.status not in TERMINAL:
+            row.stage, row.progress = stage, progress
+
+
+def _fail(services: Services, training_id: str, reason: str) -> None:
+    with services.db.transaction() as db:
+        row = db.get(Training, training_id)
+        if row is not None and row.status not in TERMINAL:
+            row.status, row.stage, row.error = "failed", "failed", reason
+            row.finished_at = services.clock()
+    log.warning("training failed", extra={"training_id": training_id})

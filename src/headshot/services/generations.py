@@ -1,0 +1,135 @@
+"""Generations: a batch of looks times images from one model version."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+
+from headshot.domain.errors import ConflictError, InvalidInputError
+from headshot.domain.jobs import TERMINAL
+from headshot.domain.models import GenerationView, Look, Principal
+from headshot.domain.styles import Axis, find_style
+from headshot.services.audit import AuditLog
+from headshot.services.queue import JobQueue
+from headshot.storage.db import Database
+from headshot.storage.records import Generation, Headshot, Training
+from headshot.storage.scope import OwnerScope
+
+MAX_LOOKS = 12
+MAX_IMAGES_PER_LOOK = 4
+ATTIRE_NOTE = "Attire changes need the AI engine; the studio keeps the clothes from your photos."
+
+
+class Generations:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        queue: JobQueue,
+        audit: AuditLog,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._db = db
+        self._queue = queue
+        self._audit = audit
+        self._clock = clock
+
+    def start(
+        self,
+        principal: Principal,
+        *,
+        model_id: str,
+        looks: Sequence[Look],
+        images_per_look: int,
+        seed: int | None,
+    ) -> GenerationView:
+        _check_request(looks, images_per_look)
+        with self._db.transaction() as db:
+            model = OwnerScope(db, principal.user_id).get(Training, model_id)
+            if model.status != "succeeded":
+                raise ConflictError(
+                    "This model version is not trained yet.", code="model_not_ready"
+                )
+            row = Generation(
+                user_id=principal.user_id,
+                model_id=model.id,
+                engine=model.engine,
+                looks=[look.__dict__ for look in looks],
+                images_per_look=images_per_look,
+                seed=seed,
+                created_at=self._clock(),
+                updated_at=self._clock(),
+            )
+            db.add(row)
+            db.flush()
+            self._audit.record(
+                db,
+                subject=principal.user_id,
+                actor="user",
+                action="generation.start",
+                resource=("generation", row.id),
+            )
+            view = generation_view(row, ())
+        self._queue.run_generation(view.id)
+        return view
+
+    def get(self, principal: Principal, generation_id: str) -> GenerationView:
+        with self._db.transaction() as db:
+            row = OwnerScope(db, principal.user_id).get(Generation, generation_id)
+            ids = db.scalars(
+                select(Headshot.id)
+                .where(Headshot.generation_id == row.id)
+                .order_by(Headshot.created_at, Headshot.id)
+            )
+            return generation_view(row, tuple(ids))
+
+    def cancel(self, principal: Principal, generation_id: str) -> GenerationView:
+        with self._db.transaction() as db:
+            row = OwnerScope(db, principal.user_id).get(Generation, generation_id, for_update=True)
+            if row.status in TERMINAL:
+                raise ConflictError(f"This generation has already {row.status}.", code="job_state")
+            row.status, row.finished_at = "cancelled", self._clock()
+        return self.get(principal, generation_id)
+
+
+def _check_request(looks: Sequence[Look], images_per_look: int) -> None:
+    if not 1 <= len(looks) <= MAX_LOOKS:
+        raise InvalidInputError(f"Choose between 1 and {MAX_LOOKS} looks.", code="invalid_looks")
+    if not 1 <= images_per_look <= MAX_IMAGES_PER_LOOK:
+        raise InvalidInputError(
+            f"Ask for 1 to {MAX_IMAGES_PER_LOOK} images per look.", code="invalid_images_per_look"
+        )
+    for look in looks:
+        choices: tuple[tuple[Axis, str], ...] = (
+            ("background", look.background),
+            ("attire", look.attire),
+            ("lighting", look.lighting),
+        )
+        for axis, value in choices:
+            if find_style(axis, value) is None:
+                raise InvalidInputError(
+                    f"Unknown {axis} {value!r}; see GET /api/v1/styles.", code="unknown_style"
+                )
+
+
+def generation_view(row: Generation, headshot_ids: tuple[str, ...]) -> GenerationView:
+    notes: tuple[str, ...] = ()
+    if row.engine == "studio" and any(look.get("attire") != "as-is" for look in row.looks):
+        notes = (ATTIRE_NOTE,)
+    return GenerationView(
+        id=row.id,
+        model_id=row.model_id,
+        engine=row.engine,
+        status=row.status,
+        progress=row.progress,
+        looks=tuple(dict(look) for look in row.looks),
+        images_per_look=row.images_per_look,
+        seed=row.seed,
+        headshot_ids=headshot_ids,
+        notes=notes,
+        error=row.error,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+    )
