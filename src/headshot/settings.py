@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     fal_run_url: str = Field("https://fal.run", description="fal synchronous base URL.")
     fal_rest_url: str = Field("https://rest.fal.ai", description="fal REST base URL.")
     fal_cdn_url: str = Field("https://v3.fal.media", description="fal CDN base URL.")
+    fal_api_url: str = Field(
+        "https://api.fal.ai", description="fal Platform API base URL (payloads, request lists)."
+    )
     public_url: str | None = Field(
         None, description="URL at which fal can reach this server (webhooks, signed URLs)."
     )
@@ -119,7 +122,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     validation: ValidationThresholds = Field(default_factory=ValidationThresholds)
 
-    @field_validator("fal_queue_url", "fal_run_url", "fal_rest_url", "fal_cdn_url")
+    @field_validator("fal_queue_url", "fal_run_url", "fal_rest_url", "fal_cdn_url", "fal_api_url")
     @classmethod
     def _https_unless_loopback(cls, url: str) -> str:
         if url.startswith("https://") or url.startswith(

@@ -37,6 +37,8 @@ from headshot.storage.vault import Vault
 if TYPE_CHECKING:
     from huey import Huey
 
+    from headshot.engines.protocol import Engine
+
     from headshot.imaging.models import FaceModels
     from headshot.imaging.pipeline import PhotoValidator
     from headshot.jobs import BoundTasks
@@ -97,7 +99,25 @@ def make_engines(settings: Settings, validator: PhotoValidator) -> EngineSet:
 
     # One set of face models per process: the studio shares the validator's.
     studio = StudioEngine(models=StudioModels(faces=validator.models))
-    return EngineSet(default=settings.effective_engine, local={"studio": studio})
+    remote: dict[str, Engine] = {}
+    if settings.fal_key:
+        remote["fal"] = make_fal_engine(settings)
+    return EngineSet(default=settings.effective_engine, local={"studio": studio}, remote=remote)
+
+
+def make_fal_engine(settings: Settings) -> Engine:
+    from headshot.engines.fal import FalEngine, StaticFalCredentials
+
+    assert settings.fal_key is not None
+    admin = settings.fal_admin_key.get_secret_value() if settings.fal_admin_key else None
+    credentials = StaticFalCredentials([settings.fal_key.get_secret_value()], admin_key=admin)
+    return FalEngine(
+        credentials,
+        queue_url=settings.fal_queue_url,
+        rest_url=settings.fal_rest_url,
+        cdn_url=settings.fal_cdn_url,
+        api_url=settings.fal_api_url,
+    )
 
 
 def build_services(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from headshot.imaging.models import FaceModels
 from headshot.services.container import Services
 from headshot.storage.db import make_engine
 from headshot.storage.migrate import upgrade
-from headshot.wiring import build_runtime
+from headshot.wiring import Runtime, build_runtime
 from tests.clock import SettableClock
 from tests.conftest import settings_for
 
@@ -27,27 +28,43 @@ def clock() -> SettableClock:
 
 
 @pytest.fixture
-def make_services(
+def make_runtime(
     tmp_path: Path, database_url: str, face_models: FaceModels, clock: SettableClock
-) -> Iterator[Callable[..., Services]]:
-    built: list[Services] = []
+) -> Iterator[Callable[..., Runtime]]:
+    built: list[Runtime] = []
 
-    def make(**overrides: Any) -> Services:
+    def make(**overrides: Any) -> Runtime:
         settings = settings_for(tmp_path, database_url, **overrides)
         engine = make_engine(settings.effective_database_url)
         upgrade(engine)
         engine.dispose()
-        # Tasks run inline (immediate Huey): a request that enqueues work sees it done.
-        services = build_runtime(
-            settings, clock=clock, face_models=face_models, immediate=True
-        ).services
-        built.append(services)
-        return services
+        # Tasks run inline (immediate Huey): a request that enqueues work sees it done; work
+        # scheduled for later waits in Huey's schedule until `run_scheduled` runs it.
+        runtime = build_runtime(settings, clock=clock, face_models=face_models, immediate=True)
+        built.append(runtime)
+        return runtime
 
     yield make
-    for services in built:
-        for stop in services.on_shutdown:
+    for runtime in built:
+        for stop in runtime.services.on_shutdown:
             stop()
+
+
+@pytest.fixture
+def make_services(make_runtime: Callable[..., Runtime]) -> Callable[..., Services]:
+    return lambda **overrides: make_runtime(**overrides).services
+
+
+def run_scheduled(runtime: Runtime, *, rounds: int = 200) -> None:
+    """Run every task scheduled for later (polls, retries) until none is left."""
+    horizon = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)  # Huey keeps naive UTC
+    for _ in range(rounds):
+        tasks = runtime.huey.read_schedule(horizon)
+        if not tasks:
+            return
+        for task in tasks:
+            runtime.huey.execute(task, timestamp=horizon)
+    raise AssertionError("scheduled work did not settle")
 
 
 @pytest.fixture

@@ -14,7 +14,13 @@ from sqlalchemy import select
 
 from headshot.domain.jobs import TERMINAL
 from headshot.domain.styles import compose_prompt, find_style
-from headshot.engines.protocol import EngineError, GenerationRequest, LocalEngine, Look
+from headshot.engines.protocol import (
+    EngineError,
+    GeneratedImage,
+    GenerationRequest,
+    LocalEngine,
+    Look,
+)
 from headshot.services.container import Services
 from headshot.storage.records import Generation, Headshot, Photo, Training
 
@@ -22,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class _Job:
+class Job:
     user_id: str
     session_id: str
     model_id: str
@@ -36,12 +42,23 @@ class _Job:
 
 
 def run_generation(services: Services, generation_id: str) -> None:
-    job = _load(services, generation_id)
+    with services.db.transaction() as db:
+        row = db.get(Generation, generation_id)
+        engine_name = row.engine if row else ""
+    remote = services.engines.remote.get(engine_name)
+    if remote is not None:
+        from headshot.jobs.remote_generation import step_generation
+
+        step_generation(services, remote, generation_id)
+        return
+    job = load_generation(services, generation_id)
     if job is None:
         return
     local = services.engines.local.get(job.engine)
     if local is None:
-        _finish(services, generation_id, error=f"the {job.engine} engine is not configured")
+        finish_generation(
+            services, generation_id, error=f"the {job.engine} engine is not configured"
+        )
         return
     artifact = services.blobs.read(job.user_id, job.weights_key)
     total = len(job.looks) * job.per_look
@@ -50,19 +67,19 @@ def run_generation(services: Services, generation_id: str) -> None:
         for image_index in range(job.per_look):
             if _cancelled(services, generation_id):
                 return
-            headshot_id = _headshot_id(generation_id, look_index, image_index)
+            made_id = headshot_id(generation_id, look_index, image_index)
             seed = job.seed + look_index * 1000 + image_index
             try:
-                _render_one(services, job, local, artifact, generation_id, headshot_id, look, seed)
+                _render_one(services, job, local, artifact, generation_id, made_id, look, seed)
             except EngineError as exc:
-                _finish(services, generation_id, error=str(exc))
+                finish_generation(services, generation_id, error=str(exc))
                 return
             done += 1
-            _progress(services, generation_id, done / total)
-    _finish(services, generation_id, error=None)
+            set_progress(services, generation_id, done / total)
+    finish_generation(services, generation_id, error=None)
 
 
-def _load(services: Services, generation_id: str) -> _Job | None:
+def load_generation(services: Services, generation_id: str) -> Job | None:
     with services.db.transaction() as db:
         row = db.get(Generation, generation_id, with_for_update=True)
         if row is None or row.status in TERMINAL:
@@ -76,7 +93,7 @@ def _load(services: Services, generation_id: str) -> _Job | None:
         row.status = "running"
         photo_ids = list(model.params.get("photo_ids", []))
         members = db.scalars(select(Photo.member).where(Photo.id.in_(photo_ids))).all()
-        return _Job(
+        return Job(
             user_id=row.user_id,
             session_id=model.session_id,
             model_id=model.id,
@@ -92,35 +109,49 @@ def _load(services: Services, generation_id: str) -> _Job | None:
 
 def _render_one(
     services: Services,
-    job: _Job,
+    job: Job,
     engine: LocalEngine,
     artifact: bytes,
     generation_id: str,
-    headshot_id: str,
+    made_id: str,
     look: Look,
     seed: int,
 ) -> None:
     with services.db.transaction() as db:
-        if db.get(Headshot, headshot_id) is not None:
+        if db.get(Headshot, made_id) is not None:
             return  # stored by an earlier run
     request = GenerationRequest(
         job_id=generation_id,
         look=look,
-        prompt=_prompt(job.trigger, look),
+        prompt=prompt_for(job.trigger, look),
         num_images=1,
         seed=seed,
         weights_url=None,
         model_artifact=artifact,
     )
-    image = engine.generate(request)[0]
+    save_headshot(services, job, generation_id, made_id, look, engine.generate(request)[0])
+
+
+def save_headshot(
+    services: Services,
+    job: Job,
+    generation_id: str,
+    made_id: str,
+    look: Look,
+    image: GeneratedImage,
+) -> None:
+    """Score likeness, store the image encrypted and record it (once per headshot id)."""
+    with services.db.transaction() as db:
+        if db.get(Headshot, made_id) is not None:
+            return
     likeness = services.likeness.score(image.image, job.references)
-    key = f"headshots/{headshot_id}.jpg"
+    key = f"headshots/{made_id}.jpg"
     services.blobs.put(job.user_id, key, image.image)
     threshold = services.settings.likeness_threshold
     with services.db.transaction() as db:
         db.add(
             Headshot(
-                id=headshot_id,
+                id=made_id,
                 user_id=job.user_id,
                 generation_id=generation_id,
                 model_id=job.model_id,
@@ -139,7 +170,7 @@ def _render_one(
         )
 
 
-def _prompt(trigger: str, look: Look) -> str:
+def prompt_for(trigger: str, look: Look) -> str:
     background = find_style("background", look.background)
     attire = find_style("attire", look.attire)
     lighting = find_style("lighting", look.lighting)
@@ -149,7 +180,7 @@ def _prompt(trigger: str, look: Look) -> str:
     )
 
 
-def _headshot_id(generation_id: str, look_index: int, image_index: int) -> str:
+def headshot_id(generation_id: str, look_index: int, image_index: int) -> str:
     return hashlib.sha256(f"{generation_id}:{look_index}:{image_index}".encode()).hexdigest()[:32]
 
 
@@ -159,14 +190,14 @@ def _cancelled(services: Services, generation_id: str) -> bool:
         return row is None or row.status == "cancelled"
 
 
-def _progress(services: Services, generation_id: str, progress: float) -> None:
+def set_progress(services: Services, generation_id: str, progress: float) -> None:
     with services.db.transaction() as db:
         row = db.get(Generation, generation_id)
         if row is not None and row.status not in TERMINAL:
             row.progress = round(progress, 3)
 
 
-def _finish(services: Services, generation_id: str, *, error: str | None) -> None:
+def finish_generation(services: Services, generation_id: str, *, error: str | None) -> None:
     with services.db.transaction() as db:
         row = db.get(Generation, generation_id)
         if row is None or row.status in TERMINAL:

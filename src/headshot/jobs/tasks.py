@@ -34,7 +34,15 @@ def bind_jobs(huey: Huey, services: Services) -> BoundTasks[Services]:
     jobs.add_maintenance("requeue_stale_trainings", _requeue_stale_trainings)
     jobs.add_maintenance("requeue_stale_generations", _requeue_stale_generations)
     bound = jobs.bind(huey, services)
-    services.queue.attach(training=bound[training], generation=bound[generation])
+
+    def enqueue_training(job_id: str, delay_s: float) -> object:
+        return bound[training].later(delay_s)(job_id) if delay_s > 0 else bound[training](job_id)
+
+    def enqueue_generation(job_id: str, delay_s: float) -> object:
+        task = bound[generation]
+        return task.later(delay_s)(job_id) if delay_s > 0 else task(job_id)
+
+    services.queue.attach(training=enqueue_training, generation=enqueue_generation)
     return bound
 
 

@@ -1,0 +1,131 @@
+"""The flow through the REST API on the fal engine, against the fal HTTP double on loopback:
+training (submit once, poll with backoff, fetch and keep our own encrypted LoRA), then
+generation of looks on the trained model."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from headshot.api.app import create_app
+from headshot.storage.records import Training
+from headshot.storage.vault import Vault
+from headshot.wiring import Runtime
+from tests.api.conftest import run_scheduled, sign_up
+from tests.api.pipeline_helpers import API, SMALL_SET, ready_session
+from tests.fal_double.core import API_KEY
+from tests.fal_double.faults import Fault, FaultPlan
+from tests.fal_double.fixtures import fal_double  # noqa: F401 (pytest fixture)
+from tests.fal_double.server import FalDouble
+
+TRAINER = "fal-ai/flux-lora-portrait-trainer"
+GENERATOR = "fal-ai/flux-lora"
+
+
+def fal_runtime(make_runtime: Callable[..., Runtime], double: FalDouble) -> Runtime:
+    return make_runtime(
+        **SMALL_SET,
+        fal_key=API_KEY,
+        fal_queue_url=double.queue_url,
+        fal_rest_url=double.rest_url,
+        fal_cdn_url=double.cdn_url,
+        fal_api_url=double.api_url,
+    )
+
+
+def test_fal_training_and_generation(
+    make_runtime: Callable[..., Runtime],
+    fal_double: FalDouble,  # noqa: F811 (the imported pytest fixture)
+    testdata: Path,
+) -> None:
+    runtime = fal_runtime(make_runtime, fal_double)
+    services = runtime.services
+    with TestClient(create_app(services), base_url="https://testserver") as client:
+        headers = sign_up(client, "fal@example.com")
+        session_id = ready_session(client, headers, testdata)
+        started = client.post(f"{API}/sessions/{session_id}/trainings", json={}, headers=headers)
+        assert started.status_code == 202, started.text
+        assert started.json()["engine"] == "fal"
+        training_id = started.json()["id"]
+        running = client.get(f"{API}/trainings/{training_id}", headers=headers).json()
+        assert running["status"] == "running"
+
+        run_scheduled(runtime)
+        done = client.get(f"{API}/trainings/{training_id}", headers=headers).json()
+        assert done["status"] == "succeeded", done
+        assert done["progress"] == 1.0 and done["weights_sha256"]
+        assert fal_double.billable_submits(TRAINER) == 1
+        submitted = fal_double.requests[next(iter(fal_double.requests))]
+        assert submitted.input["steps"] == 2000 and submitted.input["trigger_phrase"] == "hsperson"
+
+        with services.db.transaction() as db:
+            row = db.get(Training, training_id)
+            assert row is not None and row.weights_key
+            owner, key = row.user_id, row.weights_key
+        vault = services.blobs
+        assert isinstance(vault, Vault)
+        weights = vault.read(owner, key)
+        assert hashlib.sha256(weights).hexdigest() == done["weights_sha256"]
+        assert vault.read_raw(owner, key) != weights  # stored encrypted
+
+        looks = [
+            {"background": "office", "attire": "business-suit", "lighting": "rembrandt"},
+            {"background": "studio-grey", "attire": "as-is", "lighting": "soft-studio"},
+            {"background": "city", "attire": "creative", "lighting": "dramatic"},
+        ]
+        body = {"model_id": training_id, "looks": looks, "images_per_look": 2, "seed": 11}
+        generation = client.post(f"{API}/generations", json=body, headers=headers)
+        assert generation.status_code == 202, generation.text
+        run_scheduled(runtime)
+        result = client.get(f"{API}/generations/{generation.json()['id']}", headers=headers).json()
+        assert result["status"] == "succeeded", result
+        assert len(result["headshot_ids"]) == 6
+        assert fal_double.billable_submits(GENERATOR) == 3
+        gallery = client.get(f"{API}/headshots", headers=headers).json()["headshots"]
+        assert len(gallery) == 6
+        assert all("likeness" in h for h in gallery)
+
+
+def test_flow_completes_under_thirty_percent_faults(
+    make_runtime: Callable[..., Runtime], testdata: Path
+) -> None:
+    """Seeded faults on every route (busy, 5xx, resets before and after the request is taken,
+    slow answers): the training and the generation still finish, and fal billed exactly one
+    training submit."""
+    routes = ("submit", "status", "result", "token", "cdn_upload", "download", "list_requests")
+    kinds: list[Fault] = []
+    for route in routes:
+        kinds += [
+            Fault(route, "status", status=429, retry_after="1", times=0, probability=0.1),
+            Fault(route, "status", status=503, times=0, probability=0.1),
+            Fault(route, "reset_before", times=0, probability=0.05),
+            Fault(route, "slow", delay_s=0.02, times=0, probability=0.05),
+        ]
+    kinds.append(Fault("submit", "reset_after", times=2, probability=1.0, endpoint=TRAINER))
+    double = FalDouble.start(seed=7, faults=FaultPlan(tuple(kinds)))
+    try:
+        runtime = fal_runtime(make_runtime, double)
+        with TestClient(create_app(runtime.services), base_url="https://testserver") as client:
+            headers = sign_up(client, "faults@example.com")
+            session_id = ready_session(client, headers, testdata)
+            started = client.post(
+                f"{API}/sessions/{session_id}/trainings", json={}, headers=headers
+            )
+            assert started.status_code == 202, started.text
+            run_scheduled(runtime)
+            training = client.get(f"{API}/trainings/{started.json()['id']}", headers=headers).json()
+            assert training["status"] == "succeeded", training
+            assert double.billable_submits(TRAINER) == 1
+
+            look = {"background": "charcoal", "attire": "blazer-open", "lighting": "high-key"}
+            body = {"model_id": training["id"], "looks": [look], "images_per_look": 2}
+            generation = client.post(f"{API}/generations", json=body, headers=headers)
+            run_scheduled(runtime)
+            result = client.get(f"{API}/generations/{generation.json()['id']}", headers=headers)
+            assert result.json()["status"] == "succeeded", result.json()
+            assert double.billable_submits(GENERATOR) == 1
+    finally:
+        double.stop()
