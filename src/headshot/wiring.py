@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from huey import Huey
 
     from headshot.engines.protocol import Engine
-
     from headshot.imaging.models import FaceModels
     from headshot.imaging.pipeline import PhotoValidator
     from headshot.jobs import BoundTasks
