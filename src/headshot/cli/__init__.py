@@ -7,7 +7,7 @@ import typer
 
 
 def build_cli() -> typer.Typer:
-    from headshot.cli import ops, serve, validate
+    from headshot.cli import ops, run, serve, validate
 
     app = typer.Typer(
         name="headshot",
@@ -19,6 +19,7 @@ def build_cli() -> typer.Typer:
     app.command("serve")(serve.serve_command)
     app.command("worker")(serve.worker_command)
     app.command("validate")(validate.validate_command)
+    app.command("run")(run.run_command)
     app.command("migrate")(ops.migrate_command)
     app.command("config")(ops.config_command)
     app.add_typer(ops.build_keys_cli(), name="keys")
