@@ -55,6 +55,25 @@ class AuthSettings(BaseModel):
     min_password_length: int = Field(10, ge=8, description="Shortest accepted password.")
 
 
+class JobSettings(BaseModel):
+    """Timings of background jobs that wait on a provider."""
+
+    first_poll_s: float = Field(5.0, gt=0, description="First status poll after a submit.")
+    max_poll_s: float = Field(60.0, gt=0, description="Longest wait between status polls.")
+    retry_s: float = Field(
+        30.0, gt=0, description="Wait before replaying a call the provider did not take."
+    )
+    reconcile_s: float = Field(
+        60.0, gt=0, description="Wait between checks of a submit whose answer was lost."
+    )
+    reconcile_attempts: int = Field(
+        30, gt=0, description="Checks before a lost submit is handed to an operator."
+    )
+    stale_after_s: float = Field(
+        600.0, gt=0, description="An active job untouched this long is enqueued again."
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of the service. `docs/configuration.md` lists each one (a test checks)."""
 
@@ -121,6 +140,7 @@ class Settings(BaseSettings):
     uploads: UploadLimits = Field(default_factory=UploadLimits)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     validation: ValidationThresholds = Field(default_factory=ValidationThresholds)
+    jobs: JobSettings = Field(default_factory=JobSettings)
 
     @field_validator("fal_queue_url", "fal_run_url", "fal_rest_url", "fal_cdn_url", "fal_api_url")
     @classmethod

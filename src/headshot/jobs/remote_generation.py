@@ -34,10 +34,6 @@ from headshot.jobs.generation import (
 from headshot.services.container import Services
 from headshot.storage.records import Generation, Training
 
-POLL_S = 4.0
-RETRY_S = 30.0
-RECONCILE_ATTEMPTS = 30
-
 
 def step_generation(services: Services, engine: Engine, generation_id: str) -> None:
     job = load_generation(services, generation_id)
@@ -47,7 +43,9 @@ def step_generation(services: Services, engine: Engine, generation_id: str) -> N
     try:
         _step_looks(services, engine, job, generation_id, entries)
     except RetryableEngineError as exc:
-        services.queue.run_generation(generation_id, delay_s=exc.retry_after_s or RETRY_S)
+        services.queue.run_generation(
+            generation_id, delay_s=exc.retry_after_s or services.settings.jobs.retry_s
+        )
         return
     except EngineError as exc:
         finish_generation(services, generation_id, error=str(exc))
@@ -57,7 +55,7 @@ def step_generation(services: Services, engine: Engine, generation_id: str) -> N
     if done == len(job.looks):
         finish_generation(services, generation_id, error=None)
     else:
-        services.queue.run_generation(generation_id, delay_s=POLL_S)
+        services.queue.run_generation(generation_id, delay_s=services.settings.jobs.first_poll_s)
 
 
 def _step_looks(
@@ -113,7 +111,7 @@ def _reconcile(
 ) -> dict[str, Any]:
     reconcile = getattr(engine, "reconcile", None)
     attempts = int(entry.get("attempts", 0)) + 1
-    if reconcile is None or attempts > RECONCILE_ATTEMPTS:
+    if reconcile is None or attempts > services.settings.jobs.reconcile_attempts:
         raise EngineError(
             "We could not confirm that the provider received part of this request; nothing "
             "was submitted twice. Please try again."

@@ -36,12 +36,6 @@ from headshot.storage.records import Training
 
 log = logging.getLogger(__name__)
 
-FIRST_POLL_S = 5.0
-MAX_POLL_S = 60.0
-RETRY_S = 30.0
-RECONCILE_S = 60.0
-RECONCILE_ATTEMPTS = 30  # about half an hour before an operator is asked to decide
-
 
 def step_training(services: Services, engine: Engine, training_id: str) -> None:
     with services.db.transaction() as db:
@@ -82,11 +76,11 @@ def _submit(services: Services, engine: Engine, training_id: str) -> None:
             stage="checking with the provider",
             extra={"request_id_hint": hint},
         )
-        services.queue.run_training(training_id, delay_s=RECONCILE_S)
+        services.queue.run_training(training_id, delay_s=services.settings.jobs.reconcile_s)
         return
     except (RetryableEngineError, ProviderAuthError) as exc:
         # Provably not accepted: back to the queue, replayed when the provider is reachable.
-        delay = getattr(exc, "retry_after_s", None) or RETRY_S
+        delay = getattr(exc, "retry_after_s", None) or services.settings.jobs.retry_s
         _update(services, training_id, status="queued", stage="waiting for the provider")
         services.queue.run_training(training_id, delay_s=delay)
         return
@@ -107,7 +101,7 @@ def _started(services: Services, training_id: str, handle: Handle) -> None:
         row.provider_key_id = str(data.get("key_id") or "")
         if row.status not in TERMINAL:
             row.status, row.stage = "running", "queued at the provider"
-    services.queue.run_training(training_id, delay_s=FIRST_POLL_S)
+    services.queue.run_training(training_id, delay_s=services.settings.jobs.first_poll_s)
 
 
 def _reconcile(services: Services, engine: Engine, training_id: str) -> None:
@@ -144,7 +138,7 @@ def _reconcile(services: Services, engine: Engine, training_id: str) -> None:
     if outcome is not None and outcome.outcome == "found" and outcome.handle is not None:
         _started(services, training_id, outcome.handle)
         return
-    if attempts >= RECONCILE_ATTEMPTS:
+    if attempts >= services.settings.jobs.reconcile_attempts:
         fail_training(
             services,
             training_id,
@@ -159,14 +153,16 @@ def _reconcile(services: Services, engine: Engine, training_id: str) -> None:
         stage="checking with the provider",
         extra={"reconcile_attempts": attempts},
     )
-    services.queue.run_training(training_id, delay_s=RECONCILE_S)
+    services.queue.run_training(training_id, delay_s=services.settings.jobs.reconcile_s)
 
 
 def _poll(services: Services, engine: Engine, training_id: str, handle: Handle) -> None:
     try:
         status = engine.poll(handle)
     except RetryableEngineError as exc:
-        services.queue.run_training(training_id, delay_s=exc.retry_after_s or RETRY_S)
+        services.queue.run_training(
+            training_id, delay_s=exc.retry_after_s or services.settings.jobs.retry_s
+        )
         return
     except EngineError as exc:
         fail_training(services, training_id, str(exc))
@@ -184,7 +180,10 @@ def _poll(services: Services, engine: Engine, training_id: str, handle: Handle) 
         )
         return
     polls = _record_progress(services, training_id, status)
-    services.queue.run_training(training_id, delay_s=min(MAX_POLL_S, FIRST_POLL_S * 1.5**polls))
+    timing = services.settings.jobs
+    services.queue.run_training(
+        training_id, delay_s=min(timing.max_poll_s, timing.first_poll_s * 1.5**polls)
+    )
 
 
 def _record_progress(services: Services, training_id: str, status: JobStatus) -> int:
@@ -211,7 +210,9 @@ def _fetch(services: Services, engine: Engine, training_id: str, handle: Handle)
     try:
         model = engine.fetch_training(handle)
     except RetryableEngineError as exc:
-        services.queue.run_training(training_id, delay_s=exc.retry_after_s or RETRY_S)
+        services.queue.run_training(
+            training_id, delay_s=exc.retry_after_s or services.settings.jobs.retry_s
+        )
         return
     except EngineError as exc:
         fail_training(services, training_id, str(exc))

@@ -17,8 +17,6 @@ from headshot.jobs.training import run_training
 from headshot.services.container import Services
 from headshot.storage.records import Generation, Training
 
-# No job may stay untouched longer than this; after it, it is assumed lost with its worker.
-STALE_AFTER = timedelta(minutes=10)
 RETRY = RetryPolicy(retries=3, delay_s=5, backoff=2)
 
 
@@ -55,7 +53,7 @@ def _requeue_stale_trainings(services: Services) -> None:
     requeue_stale(
         find_stale=partial(_stale_ids, services, Training),
         enqueue=services.queue.run_training,
-        older_than=STALE_AFTER,
+        older_than=timedelta(seconds=services.settings.jobs.stale_after_s),
         clock=services.clock,
         touch=partial(_touch, services, Training),
     )
@@ -65,7 +63,7 @@ def _requeue_stale_generations(services: Services) -> None:
     requeue_stale(
         find_stale=partial(_stale_ids, services, Generation),
         enqueue=services.queue.run_generation,
-        older_than=STALE_AFTER,
+        older_than=timedelta(seconds=services.settings.jobs.stale_after_s),
         clock=services.clock,
         touch=partial(_touch, services, Generation),
     )
