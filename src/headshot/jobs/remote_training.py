@@ -35,6 +35,7 @@ from headshot.services.container import Services
 from headshot.storage.records import Training
 
 log = logging.getLogger(__name__)
+STAGE_MAX = 40  # the width of `trainings.stage`
 
 
 def step_training(services: Services, engine: Engine, training_id: str) -> None:
@@ -196,8 +197,8 @@ def _record_progress(services: Services, training_id: str, status: JobStatus) ->
         row.provider_handle = {**saved, "polls": polls}
         stage = status.stage
         if status.queue_position is not None and status.state == "queued":
-            stage = f"waiting in the provider's queue (position {status.queue_position})"
-        row.stage = stage
+            stage = f"queued at the provider (#{status.queue_position + 1})"
+        row.stage = stage[:STAGE_MAX]
         if status.progress is not None:
             row.progress = round(0.05 + 0.9 * status.progress, 3)
         row.eta_s = status.eta_s
@@ -261,7 +262,7 @@ def _update(
         row = db.get(Training, training_id, with_for_update=True)
         if row is None or row.status in TERMINAL:
             return
-        row.status, row.stage = status, stage
+        row.status, row.stage = status, stage[:STAGE_MAX]
         if progress is not None:
             row.progress = progress
         if extra:

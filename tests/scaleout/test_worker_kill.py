@@ -1,0 +1,117 @@
+"""`kill -9` of a worker mid-training loses nothing and never double-submits: a new worker
+process finishes the job (PostgreSQL, Redis, S3 and the fal double, all on loopback)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from headshot.api.app import create_app
+from headshot.imaging.models import FaceModels
+from headshot.settings import Settings
+from headshot.storage.records import Training
+from headshot.wiring import build_runtime
+from tests.api.conftest import sign_up
+from tests.api.pipeline_helpers import API, ready_session
+from tests.fal_double.core import API_KEY
+from tests.fal_double.server import FalDouble
+from tests.fal_double.state import Pace
+
+TRAINER = "fal-ai/flux-lora-portrait-trainer"
+
+
+@pytest.fixture
+def slow_double() -> Iterator[FalDouble]:
+    # The training advances only when the test says so, so it is surely mid-way at the kill.
+    double = FalDouble.start(seed=3, pace=Pace(queue_ticks=1, run_ticks=4, advance_per_poll=0))
+    try:
+        yield double
+    finally:
+        double.stop()
+
+
+def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "headshot", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _status(runtime: Any, training_id: str) -> tuple[str, dict[str, Any]]:
+    with runtime.services.db.transaction() as db:
+        row = db.get(Training, training_id)
+        assert row is not None
+        return row.status, dict(row.provider_handle or {})
+
+
+def _wait(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_sigkilled_worker_loses_nothing(
+    scaleout_env: dict[str, str],
+    slow_double: FalDouble,
+    testdata: Path,
+    face_models: FaceModels,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    extra = {
+        "HEADSHOT_FAL_KEY": API_KEY,
+        "HEADSHOT_FAL_QUEUE_URL": slow_double.queue_url,
+        "HEADSHOT_FAL_REST_URL": slow_double.rest_url,
+        "HEADSHOT_FAL_CDN_URL": slow_double.cdn_url,
+        "HEADSHOT_FAL_API_URL": slow_double.api_url,
+        "HEADSHOT_VALIDATION__MIN_PHOTOS": "3",
+        "HEADSHOT_JOBS__FIRST_POLL_S": "0.3",
+        "HEADSHOT_JOBS__MAX_POLL_S": "0.5",
+    }
+    for name, value in extra.items():
+        monkeypatch.setenv(name, value)
+    env = {k: v for k, v in os.environ.items() if k != "bucket"}
+    runtime = build_runtime(Settings(), face_models=face_models)
+    runtime.huey.flush()
+    first = _worker(env)
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        with TestClient(create_app(runtime.services), base_url="https://testserver") as client:
+            headers = sign_up(client, "kill@example.com")
+            session_id = ready_session(client, headers, testdata)
+            started = client.post(
+                f"{API}/sessions/{session_id}/trainings", json={}, headers=headers
+            )
+            training_id = started.json()["id"]
+        # Submitted and polled at least twice by the first worker, then killed without warning.
+        assert _wait(lambda: int(_status(runtime, training_id)[1].get("polls", 0)) >= 2, 60), (
+            _status(runtime, training_id)
+        )
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        slow_double.advance(10)  # the provider finishes while no worker is alive
+        second = _worker(env)
+        assert _wait(lambda: _status(runtime, training_id)[0] == "succeeded", 90), _status(
+            runtime, training_id
+        )
+        assert slow_double.billable_submits(TRAINER) == 1
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=30)
+        for stop in reversed(runtime.services.on_shutdown):
+            stop()
