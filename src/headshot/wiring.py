@@ -25,6 +25,7 @@ from headshot.services.gallery import Gallery
 from headshot.services.generations import Generations
 from headshot.services.maintenance import Maintenance
 from headshot.services.photos import Photos
+from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
 from headshot.services.secrets import Passwords
 from headshot.services.sessions import Sessions
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from headshot.imaging.models import FaceModels
     from headshot.imaging.pipeline import PhotoValidator
     from headshot.jobs import BoundTasks
+    from headshot.storage.crypto import MasterKeyring
 
 
 def system_clock() -> datetime:
@@ -70,15 +72,20 @@ def make_blob_store(settings: Settings) -> BlobStore:
     raise ValueError("HEADSHOT_BLOB_URL must start with file:// or s3://")
 
 
-def make_vault(settings: Settings, db: Database) -> Vault:
-    from headshot.storage.data_keys import SqlDataKeyStore
+def load_keyring(settings: Settings) -> MasterKeyring:
     from headshot.storage.keyring import load_master_keyring
 
-    keyring = load_master_keyring(
+    return load_master_keyring(
         configured=settings.master_key.get_secret_value() if settings.master_key else None,
         previous=[k.get_secret_value() for k in settings.previous_master_keys],
         key_file=settings.data_dir / "master.key",
     )
+
+
+def make_vault(settings: Settings, db: Database, keyring: MasterKeyring | None = None) -> Vault:
+    from headshot.storage.data_keys import SqlDataKeyStore
+
+    keyring = keyring or load_keyring(settings)
     return Vault(blobs=make_blob_store(settings), keyring=keyring, data_keys=SqlDataKeyStore(db))
 
 
@@ -93,23 +100,36 @@ def make_validator(settings: Settings, models: FaceModels | None = None) -> Phot
     )
 
 
-def make_engines(settings: Settings, validator: PhotoValidator) -> EngineSet:
+def make_engines(
+    settings: Settings, validator: PhotoValidator, provider_keys: ProviderKeys | None = None
+) -> EngineSet:
     from headshot.engines.studio import StudioEngine, StudioModels
 
     # One set of face models per process: the studio shares the validator's.
     studio = StudioEngine(models=StudioModels(faces=validator.models))
     remote: dict[str, Engine] = {}
-    if settings.fal_key:
-        remote["fal"] = make_fal_engine(settings)
+    # Keys stored with `headshot keys add` count as configured when the engine is chosen.
+    if settings.fal_key or (provider_keys is not None and settings.engine == "fal"):
+        remote["fal"] = make_fal_engine(settings, provider_keys)
     return EngineSet(default=settings.effective_engine, local={"studio": studio}, remote=remote)
 
 
-def make_fal_engine(settings: Settings) -> Engine:
-    from headshot.engines.fal import FalEngine, StaticFalCredentials
+def make_fal_engine(settings: Settings, provider_keys: ProviderKeys | None = None) -> Engine:
+    """The fal engine over the stored keys, or over the configured ones alone without a database
+    (provider_keys None)."""
+    from headshot.engines.fal import FalCredentials, FalEngine, StaticFalCredentials
+    from headshot.services.fal_keys import SqlFalCredentials
 
-    assert settings.fal_key is not None
+    configured = settings.fal_key.get_secret_value() if settings.fal_key else None
     admin = settings.fal_admin_key.get_secret_value() if settings.fal_admin_key else None
-    credentials = StaticFalCredentials([settings.fal_key.get_secret_value()], admin_key=admin)
+    credentials: FalCredentials
+    if provider_keys is not None:
+        credentials = SqlFalCredentials(
+            provider_keys, configured=configured, configured_admin=admin
+        )
+    else:
+        assert configured is not None
+        credentials = StaticFalCredentials([configured], admin_key=admin)
     return FalEngine(
         credentials,
         queue_url=settings.fal_queue_url,
@@ -130,11 +150,13 @@ def build_services(
     prepare_data_dir(settings.data_dir)
     validator = make_validator(settings, face_models)
     db = Database.from_url(settings.effective_database_url)
-    vault = make_vault(settings, db)
+    keyring = load_keyring(settings)
+    vault = make_vault(settings, db, keyring)
     audit = AuditLog(clock=clock)
+    provider_keys = ProviderKeys(db=db, keyring=keyring, audit=audit, clock=clock)
     queue = LateBoundQueue()
     janitor = BlobJanitor(vault)
-    engines = make_engines(settings, validator)
+    engines = make_engines(settings, validator, provider_keys)
     accounts = Accounts(
         db=db, settings=settings.auth, passwords=Passwords(), audit=audit, clock=clock
     )
@@ -150,6 +172,7 @@ def build_services(
         settings=settings,
         maintenance=Maintenance(db=db, clock=clock, rate_window_s=settings.auth.login_window_s),
         metrics=Metrics(),
+        provider_keys=provider_keys,
         db=db,
         clock=clock,
         audit=audit,
@@ -179,8 +202,18 @@ def build_services(
         queue=queue,
     )
     services.readiness_checks["database"] = lambda: _ping_database(db)
+    services.on_startup.append(lambda: _import_configured_keys(settings, provider_keys))
     services.on_shutdown.append(db.dispose)
     return services
+
+
+def _import_configured_keys(settings: Settings, provider_keys: ProviderKeys) -> None:
+    # Workers import them on first use (SqlFalCredentials); the server does it at once, so
+    # `GET /admin/provider-keys` shows them from the start.
+    if settings.fal_key:
+        provider_keys.import_from_settings(settings.fal_key.get_secret_value())
+    if settings.fal_admin_key:
+        provider_keys.import_from_settings(settings.fal_admin_key.get_secret_value(), scope="ADMIN")
 
 
 def _ping_database(db: Database) -> None:
@@ -191,7 +224,7 @@ def _ping_database(db: Database) -> None:
 
 
 def rotate_master_key() -> int:
-    """Re-wrap every data key under a new master key; returns how many were re-wrapped."""
+    """Re-wrap every data key and provider key under a new master key; returns how many."""
     from headshot.storage.data_keys import SqlDataKeyStore
     from headshot.storage.keyring import load_master_keyring, retire_previous, rotate_key_file
 
@@ -206,15 +239,22 @@ def rotate_master_key() -> int:
                 previous=[k.get_secret_value() for k in settings.previous_master_keys],
                 key_file=key_file,
             )
-            return Vault.rewrap_data_keys(data_keys=SqlDataKeyStore(db), keyring=ring)
+            count = Vault.rewrap_data_keys(data_keys=SqlDataKeyStore(db), keyring=ring)
+            return count + _provider_keys(db, ring).rewrap(ring)
         store = SqlDataKeyStore(db)
         ring = rotate_key_file(key_file)
-        count = Vault.rewrap_data_keys(data_keys=store, keyring=ring)
+        provider_keys = _provider_keys(db, ring)
+        count = Vault.rewrap_data_keys(data_keys=store, keyring=ring) + provider_keys.rewrap(ring)
         # Refuses to drop a master key that still wraps a data key (e.g. one made meanwhile).
-        retire_previous(key_file, in_use=Vault.master_keys_in_use(store))
+        in_use = Vault.master_keys_in_use(store) | provider_keys.master_keys_in_use()
+        retire_previous(key_file, in_use=in_use)
         return count
     finally:
         db.dispose()
+
+
+def _provider_keys(db: Database, ring: MasterKeyring) -> ProviderKeys:
+    return ProviderKeys(db=db, keyring=ring, audit=AuditLog(clock=system_clock), clock=system_clock)
 
 
 def set_operator(email: str, *, operator: bool) -> bool:

@@ -48,6 +48,7 @@ def _resources_of_a(client: TestClient, headers: dict[str, str], testdata: Any) 
         "generation_id": made["id"],
         "headshot_id": headshot_id,
         "share_id": share.json()["id"],
+        "key_id": "0" * 32,  # operator-only routes: every user gets 404
     }
 
 

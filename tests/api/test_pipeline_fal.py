@@ -17,7 +17,7 @@ from headshot.wiring import Runtime
 from tests.api.conftest import run_scheduled, sign_up
 from tests.api.pipeline_helpers import API, SMALL_SET, ready_session
 from tests.fal_double.core import API_KEY
-from tests.fal_double.faults import Fault, FaultPlan
+from tests.fal_double.faults import Fault, FaultPlan, Route
 from tests.fal_double.fixtures import fal_double  # noqa: F401 (pytest fixture)
 from tests.fal_double.server import FalDouble
 
@@ -95,7 +95,15 @@ def test_flow_completes_under_thirty_percent_faults(
     """Seeded faults on every route (busy, 5xx, resets before and after the request is taken,
     slow answers): the training and the generation still finish, and fal billed exactly one
     training submit."""
-    routes = ("submit", "status", "result", "token", "cdn_upload", "download", "list_requests")
+    routes: tuple[Route, ...] = (
+        "submit",
+        "status",
+        "result",
+        "token",
+        "cdn_upload",
+        "download",
+        "list_requests",
+    )
     kinds: list[Fault] = []
     for route in routes:
         kinds += [

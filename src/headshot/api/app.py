@@ -12,6 +12,7 @@ from headshot import __version__
 from headshot.api.errors import install_error_handlers
 from headshot.api.middleware import wrap_http_middleware
 from headshot.api.routes import (
+    admin,
     auth,
     events,
     gallery,
@@ -51,7 +52,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, me, sessions, photos, trainings, generations, gallery, events):
+    for module in (auth, me, sessions, photos, trainings, generations, gallery, events, admin):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

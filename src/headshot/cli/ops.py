@@ -11,6 +11,9 @@ from rich.console import Console
 def build_keys_cli() -> typer.Typer:
     keys = typer.Typer(help="Encryption and provider keys.", no_args_is_help=True)
     keys.command("rotate-master")(rotate_master_command)
+    from headshot.cli import keys as provider_keys
+
+    provider_keys.register(keys)
     return keys
 
 

@@ -35,7 +35,7 @@ from headshot.services.container import Services
 from headshot.storage.records import Training
 
 log = logging.getLogger(__name__)
-STAGE_MAX = 40  # the width of `trainings.stage`
+STAGE_MAX = 80  # the width of `trainings.stage`
 
 
 def step_training(services: Services, engine: Engine, training_id: str) -> None:

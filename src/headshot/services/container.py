@@ -16,6 +16,7 @@ from headshot.services.gallery import Gallery
 from headshot.services.generations import Generations
 from headshot.services.maintenance import Maintenance
 from headshot.services.photos import Photos
+from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
 from headshot.services.sessions import Sessions
 from headshot.services.trainings import Trainings
@@ -44,6 +45,7 @@ class Services:
     queue: LateBoundQueue
     maintenance: Maintenance
     metrics: Metrics
+    provider_keys: ProviderKeys
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     on_startup: list[Callable[[], object]] = field(default_factory=list)
     on_shutdown: list[Callable[[], object]] = field(default_factory=list)
