@@ -3,7 +3,7 @@ the set checks and the training crop need. The checks themselves are pure (see `
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,18 +50,36 @@ def analysis_pixels(decoded: DecodedImage, long_side: int) -> NDArray[np.uint8]:
     factor = -(-max(decoded.image.size) // long_side)
     if factor <= 1:
         return decoded.pixels
+    width, height = decoded.image.size
+    if factor == 2 and width % 2 == 0 and height % 2 == 0:
+        import cv2
+
+        # The usual case (a JPEG drafted to 1024-2048 px). OpenCV's 2x box average equals
+        # Pillow's reduce(2) bit for bit (not so for other factors), and it works on the array
+        # the training crop reuses: ~1 ms instead of ~5 ms.
+        half = cv2.resize(decoded.pixels, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
+        return np.asarray(half, dtype=np.uint8)
     return np.asarray(decoded.image.reduce(factor), dtype=np.uint8)
 
 
 def analyze_image(
-    decoded: DecodedImage, models: FaceModels, *, long_side: int, other_face_ratio: float
+    decoded: DecodedImage,
+    models: FaceModels,
+    *,
+    long_side: int,
+    other_face_ratio: float,
+    embedding: bool = True,
 ) -> PhotoAnalysis:
+    """Everything about one photo. With `embedding=False` the face's embedding is left empty
+    (SFace is a third of the analysis time); `with_embedding` adds it when it is needed."""
     rgb = analysis_pixels(decoded, long_side)
     scale = rgb.shape[1] / decoded.info.width
     gray = measures.luma(rgb)
     faces = detect_faces(rgb, models)
     counted = [f for f in faces if f.w >= other_face_ratio * faces[0].w] if faces else []
-    main = _main_face(rgb, gray, decoded.image, counted[0], models, scale) if counted else None
+    main = None
+    if counted:
+        main = _main_face(rgb, gray, decoded.image, counted[0], models, scale, embedding=embedding)
     return PhotoAnalysis(
         width=decoded.info.width,
         height=decoded.info.height,
@@ -81,6 +99,8 @@ def _main_face(
     box: FaceBox,
     models: FaceModels,
     scale: float,
+    *,
+    embedding: bool,
 ) -> FaceAnalysis | None:
     geometry = face_mesh(rgb, box, models)
     if geometry is None:  # a detector hit the mesh cannot confirm: not a usable face
@@ -101,8 +121,16 @@ def _main_face(
         sharpness=_sharpness(work, inner, work.width / width),
         exposure=exposure,
         eye_dark_share=measures.eye_dark_share(gray, geometry.points, exposure.face_median),
-        embedding=embed(rgb, geometry.points, models),
+        embedding=embed(rgb, geometry.points, models) if embedding else (),
     )
+
+
+def with_embedding(photo: PhotoAnalysis, embedding: tuple[float, ...]) -> PhotoAnalysis:
+    """`photo` with its main face's embedding set (made by `identity.embed` on the pixels of
+    `analysis_pixels` and the face's mesh points)."""
+    if photo.face is None:
+        return photo
+    return replace(photo, face=replace(photo.face, embedding=embedding))
 
 
 def _sharpness(work: Image.Image, inner: tuple[int, ...], ratio: float) -> float:

@@ -74,6 +74,13 @@ class DecodedImage:
     def scale(self) -> float:
         return self.image.width / self.info.width
 
+    def region(self, left: int, top: int, right: int, bottom: int) -> NDArray[np.uint8]:
+        """The pixels of a box: a view when `pixels` exists already, else only the box is copied
+        (a full-size HEIF would cost ~36 MB and ~20 ms to copy whole)."""
+        if "pixels" in self.__dict__:  # where cached_property keeps the array once made
+            return self.pixels[top:bottom, left:right]
+        return np.asarray(self.image.crop((left, top, right, bottom)), dtype=np.uint8)
+
 
 def probe(data: bytes, *, max_pixels: int, max_side: int) -> ImageInfo:
     """Read the header only and enforce the limits.

@@ -14,8 +14,6 @@ def embed(
     rgb: NDArray[np.uint8], points: NDArray[np.float64], models: FaceModels
 ) -> tuple[float, ...]:
     """The unit-length 128-d embedding of the face whose mesh is `points` (analysis pixels)."""
-    import cv2
-
     # SFace aligns on YuNet's five points: eyes, nose tip, mouth corners (image-left first).
     eye_a = (points[33, :2] + points[133, :2]) / 2
     eye_b = (points[362, :2] + points[263, :2]) / 2
@@ -23,11 +21,13 @@ def embed(
     x0, y0 = points[:, 0].min(), points[:, 1].min()
     w, h = points[:, 0].max() - x0, points[:, 1].max() - y0
     row = np.array([[x0, y0, w, h, *five, 1.0]], dtype=np.float32)
-    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
     model, lock = models.sface()
     with lock:
-        aligned = model.alignCrop(bgr, row)
-        feature = np.asarray(model.feature(aligned), dtype=np.float64).reshape(-1)
+        # Alignment is a per-channel warp, so align the RGB image and swap the channels of the
+        # 112x112 result for SFace (BGR): the same input as aligning a BGR copy of the whole image.
+        aligned = np.asarray(model.alignCrop(rgb, row), dtype=np.uint8)
+        bgr = np.ascontiguousarray(aligned[:, :, ::-1])
+        feature = np.asarray(model.feature(bgr), dtype=np.float64).reshape(-1)
     norm = float(np.linalg.norm(feature))
     unit = feature / norm if norm > 1e-12 else feature
     return tuple(round(float(v), 6) for v in unit)

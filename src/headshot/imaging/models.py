@@ -101,8 +101,15 @@ class FaceModels:
 
     def warm(self) -> None:
         """Load everything now (e.g. at worker start) instead of on the first photo."""
-        for lazy in (self._short, self._full, self._mesh, self._yunet, self._sface):
-            lazy.get()
+        from concurrent.futures import ThreadPoolExecutor
+
+        # OpenCV builds its nets without the GIL (SFace ~0.3 s), so they load on a second
+        # thread while this one imports mediapipe (~0.8 s, mostly Python).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="headshot-warm") as helper:
+            opencv = helper.submit(lambda: (self._yunet.get(), self._sface.get()))
+            for lazy in (self._short, self._full, self._mesh):
+                lazy.get()
+            opencv.result()
 
     def short_range(self) -> tuple[Any, AbstractContextManager[bool]]:
         """The mediapipe short-range detector (faces within ~2 m) and the lock to hold for it."""
@@ -122,16 +129,17 @@ class FaceModels:
 
 
 def _mp_detector(model_selection: int) -> Any:
-    from mediapipe.python.solutions import face_detection
+    from headshot.imaging.mpimport import import_solution
 
-    return face_detection.FaceDetection(
+    return import_solution("face_detection").FaceDetection(
         model_selection=model_selection, min_detection_confidence=0.5
     )
 
 
 def _mp_mesh() -> Any:
-    from mediapipe.python.solutions import face_mesh
+    from headshot.imaging.mpimport import import_solution
 
+    face_mesh = import_solution("face_mesh")
     # Static mode: every photo is independent. Refined landmarks add the irises (478 points).
     return face_mesh.FaceMesh(
         static_image_mode=True, max_num_faces=1, refine_landmarks=True, min_detection_confidence=0.3

@@ -39,7 +39,10 @@ class StudioModels:
 
 
 def _selfie_segmenter() -> Any:
-    from mediapipe.python.solutions import selfie_segmentation
+    from headshot.imaging.mpimport import import_solution
+
+    # Through the imaging helper, so mediapipe never drags matplotlib in (cold start).
+    selfie_segmentation = import_solution("selfie_segmentation")
 
     # The general model (256x256 input) follows hair better than the landscape one (144x256).
     return selfie_segmentation.SelfieSegmentation(model_selection=0)
