@@ -30,7 +30,7 @@ from headshot.services.queue import LateBoundQueue
 from headshot.services.secrets import Passwords
 from headshot.services.sessions import Sessions
 from headshot.services.trainings import Trainings
-from headshot.settings import Settings, load_settings
+from headshot.settings import Settings
 from headshot.storage.blobs import BlobStore
 from headshot.storage.db import Database
 from headshot.storage.vault import Vault
@@ -223,57 +223,6 @@ def _ping_database(db: Database) -> None:
         session.execute(text("SELECT 1"))
 
 
-def rotate_master_key() -> int:
-    """Re-wrap every data key and provider key under a new master key; returns how many."""
-    from headshot.storage.data_keys import SqlDataKeyStore
-    from headshot.storage.keyring import load_master_keyring, retire_previous, rotate_key_file
-
-    settings = load_settings()
-    key_file = settings.data_dir / "master.key"
-    db = Database.from_url(settings.effective_database_url)
-    try:
-        if settings.master_key:
-            # Configured keys rotate by configuration: new key current, old one in previous.
-            ring = load_master_keyring(
-                configured=settings.master_key.get_secret_value(),
-                previous=[k.get_secret_value() for k in settings.previous_master_keys],
-                key_file=key_file,
-            )
-            count = Vault.rewrap_data_keys(data_keys=SqlDataKeyStore(db), keyring=ring)
-            return count + _provider_keys(db, ring).rewrap(ring)
-        store = SqlDataKeyStore(db)
-        ring = rotate_key_file(key_file)
-        provider_keys = _provider_keys(db, ring)
-        count = Vault.rewrap_data_keys(data_keys=store, keyring=ring) + provider_keys.rewrap(ring)
-        # Refuses to drop a master key that still wraps a data key (e.g. one made meanwhile).
-        in_use = Vault.master_keys_in_use(store) | provider_keys.master_keys_in_use()
-        retire_previous(key_file, in_use=in_use)
-        return count
-    finally:
-        db.dispose()
-
-
-def _provider_keys(db: Database, ring: MasterKeyring) -> ProviderKeys:
-    return ProviderKeys(db=db, keyring=ring, audit=AuditLog(clock=system_clock), clock=system_clock)
-
-
-def set_operator(email: str, *, operator: bool) -> bool:
-    from sqlalchemy import select
-
-    from headshot.storage.records import User
-
-    db = Database.from_url(load_settings().effective_database_url)
-    try:
-        with db.transaction() as session:
-            user = session.scalars(select(User).where(User.email == email.lower())).first()
-            if user is None:
-                return False
-            user.is_operator = operator
-            return True
-    finally:
-        db.dispose()
-
-
 @dataclass
 class Runtime:
     """Services bound to their job queue: what a server or worker process runs."""
@@ -308,55 +257,3 @@ def build_runtime(
 
 def _ping_queue(huey: Huey) -> None:
     huey.pending_count()
-
-
-def run_server(*, host: str | None, port: int | None, plain_http: bool) -> None:
-    from headshot.api.app import create_asgi_app
-    from headshot.jobs import InProcessConsumer, close_huey
-    from headshot.observability import configure_logging
-    from headshot.server.runner import PlainHttpRefused, is_loopback, serve
-    from headshot.server.tls import ensure_certificate
-
-    settings = load_settings()
-    host, port = host or settings.host, port or settings.port
-    if plain_http and not is_loopback(host):
-        raise PlainHttpRefused("--http is only allowed on a loopback address; use HTTPS")
-    configure_logging(level=settings.log_level, json=settings.log_json)
-    runtime = build_runtime(settings)
-    services = runtime.services
-    services.on_shutdown.insert(0, lambda: close_huey(runtime.huey))
-    if settings.in_process_worker:
-        consumer = InProcessConsumer(runtime.huey, workers=settings.worker_threads)
-        services.on_startup.append(consumer.start)
-        # Uvicorn re-raises SIGTERM after shutdown, so stopping must happen in the lifespan.
-        services.on_shutdown.append(lambda: consumer.stop(timeout=20))
-    cert = None
-    if not plain_http:
-        cert = ensure_certificate(
-            data_dir=settings.data_dir,
-            cert_file=settings.tls_cert_file,
-            key_file=settings.tls_key_file,
-            hostnames=[host, *_public_hostname(settings)],
-        )
-    serve(create_asgi_app(services), host=host, port=port, cert=cert, log_level=settings.log_level)
-
-
-def _public_hostname(settings: Settings) -> list[str]:
-    host = urlsplit(settings.public_url).hostname if settings.public_url else None
-    return [host] if host else []
-
-
-def run_worker() -> None:
-    from headshot.jobs import close_huey
-    from headshot.jobs import run_worker as consume
-    from headshot.observability import configure_logging
-
-    settings = load_settings()
-    configure_logging(level=settings.log_level, json=settings.log_json)
-    runtime = build_runtime(settings)
-    try:
-        consume(runtime.huey, workers=settings.worker_threads)
-    finally:
-        for stop in reversed(runtime.services.on_shutdown):
-            stop()
-        close_huey(runtime.huey)

@@ -68,7 +68,7 @@ def _flatten(data: dict[str, object], prefix: str = "") -> dict[str, object]:
 
 def rotate_master_command() -> None:
     """Re-wrap every user's data key under a new master key (blobs are not re-encrypted)."""
-    from headshot.wiring import rotate_master_key
+    from headshot.entrypoints import rotate_master_key
 
     count = rotate_master_key()
     Console(stderr=True).print(
@@ -78,7 +78,7 @@ def rotate_master_command() -> None:
 
 def grant_operator_command(email: str) -> None:
     """Give an existing account the operator role."""
-    from headshot.wiring import set_operator
+    from headshot.entrypoints import set_operator
 
     if not set_operator(email, operator=True):
         Console(stderr=True).print("[red]No account with that email.[/red]")

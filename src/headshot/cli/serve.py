@@ -13,8 +13,8 @@ def serve_command(
     ),
 ) -> None:
     """Serve the API, the web app and (embedded mode) the background worker over HTTPS."""
+    from headshot.entrypoints import run_server
     from headshot.server.runner import PlainHttpRefused
-    from headshot.wiring import run_server
 
     try:
         run_server(host=host, port=port, plain_http=http)
@@ -24,6 +24,6 @@ def serve_command(
 
 def worker_command() -> None:
     """Run a background worker that takes jobs from the shared queue (Redis in scale-out)."""
-    from headshot.wiring import run_worker
+    from headshot.entrypoints import run_worker
 
     run_worker()

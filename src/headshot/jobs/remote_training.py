@@ -36,6 +36,10 @@ from headshot.storage.records import Training
 
 log = logging.getLogger(__name__)
 STAGE_MAX = 80  # the width of `trainings.stage`
+GAVE_UP = (
+    "We could not confirm whether the provider received this training. An operator must check "
+    "before it is submitted again; nothing was resubmitted."
+)
 
 
 def step_training(services: Services, engine: Engine, training_id: str) -> None:
@@ -107,31 +111,16 @@ def _started(services: Services, training_id: str, handle: Handle) -> None:
 
 def _reconcile(services: Services, engine: Engine, training_id: str) -> None:
     reconcile = getattr(engine, "reconcile", None)
-    with services.db.transaction() as db:
-        row = db.get(Training, training_id)
-        assert row is not None
-        saved = dict(row.provider_handle or {})
-        known = set(
-            db.scalars(
-                select(Training.provider_request_id).where(
-                    Training.engine == row.engine,
-                    Training.id != row.id,
-                    Training.provider_request_id.is_not(None),
-                )
-            )
-        )
+    saved, known = _reconcile_inputs(services, training_id)
     attempts = int(saved.get("reconcile_attempts", 0)) + 1
     if reconcile is None:
-        fail_training(
-            services, training_id, "the submit may have reached the provider; ask an operator"
-        )
+        fail_training(services, training_id, GAVE_UP)
         return
-    sent_after = datetime.fromisoformat(str(saved.get("sent_after")))
     try:
         outcome = reconcile(
             "training",
-            sent_after=sent_after,
-            known_request_ids=known - {""},
+            sent_after=datetime.fromisoformat(str(saved.get("sent_after"))),
+            known_request_ids=known,
             request_id_hint=saved.get("request_id_hint"),
         )
     except RetryableEngineError:
@@ -140,12 +129,7 @@ def _reconcile(services: Services, engine: Engine, training_id: str) -> None:
         _started(services, training_id, outcome.handle)
         return
     if attempts >= services.settings.jobs.reconcile_attempts:
-        fail_training(
-            services,
-            training_id,
-            "We could not confirm whether the provider received this training. An "
-            "operator must check before it is submitted again; nothing was resubmitted.",
-        )
+        fail_training(services, training_id, GAVE_UP)
         return
     _update(
         services,
@@ -155,6 +139,19 @@ def _reconcile(services: Services, engine: Engine, training_id: str) -> None:
         extra={"reconcile_attempts": attempts},
     )
     services.queue.run_training(training_id, delay_s=services.settings.jobs.reconcile_s)
+
+
+def _reconcile_inputs(services: Services, training_id: str) -> tuple[dict[str, Any], set[str]]:
+    """The saved submit facts, and the request ids other trainings already own."""
+    with services.db.transaction() as db:
+        row = db.get(Training, training_id)
+        assert row is not None
+        query = select(Training.provider_request_id).where(
+            Training.engine == row.engine,
+            Training.id != row.id,
+            Training.provider_request_id.is_not(None),
+        )
+        return dict(row.provider_handle or {}), {r for r in db.scalars(query) if r}
 
 
 def _poll(services: Services, engine: Engine, training_id: str, handle: Handle) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from headshot.domain.errors import ConflictError, InvalidInputError
 from headshot.domain.jobs import ACTIVE, TERMINAL
@@ -18,7 +19,7 @@ from headshot.services.blobs import BlobJanitor
 from headshot.services.photos import Photos
 from headshot.services.queue import JobQueue
 from headshot.storage.db import Database
-from headshot.storage.records import Generation, Photo, PhotoSession, Training
+from headshot.storage.records import Generation, Headshot, Photo, PhotoSession, Training
 from headshot.storage.scope import OwnerScope
 
 DEFAULT_STEPS = 2000
@@ -72,22 +73,12 @@ class Trainings:
             session = scope.get(PhotoSession, session_id, for_update=True)
             photos = scope.all(Photo, Photo.session_id == session.id, Photo.accepted.is_(True))
             dataset = sorted((p for p in photos if p.id not in excluded), key=lambda p: p.id)
-            latest = db.scalars(
-                select(Training)
-                .where(Training.session_id == session.id, Training.status == "succeeded")
-                .order_by(Training.version.desc())
-            ).first()
-            version = (
-                db.scalar(
-                    select(func.max(Training.version)).where(Training.session_id == session.id)
-                )
-                or 0
-            ) + 1
+            version, parent_id = _next_version(db, session.id)
             row = Training(
                 user_id=principal.user_id,
                 session_id=session.id,
                 version=version,
-                parent_id=latest.id if latest else None,
+                parent_id=parent_id,
                 engine=chosen,
                 trigger_phrase=trigger,
                 params={
@@ -165,9 +156,18 @@ class Trainings:
         return chosen
 
 
-def _headshot_keys(db: Any, generation_id: str) -> list[str]:
-    from headshot.storage.records import Headshot
+def _next_version(db: Session, session_id: str) -> tuple[int, str | None]:
+    """The next version number of the session, and the latest trained version (its parent)."""
+    latest = db.scalars(
+        select(Training)
+        .where(Training.session_id == session_id, Training.status == "succeeded")
+        .order_by(Training.version.desc())
+    ).first()
+    highest = db.scalar(select(func.max(Training.version)).where(Training.session_id == session_id))
+    return (highest or 0) + 1, latest.id if latest else None
 
+
+def _headshot_keys(db: Session, generation_id: str) -> list[str]:
     query = select(Headshot.image_key).where(Headshot.generation_id == generation_id)
     return list(db.scalars(query))
 
