@@ -137,3 +137,43 @@ def test_flow_completes_under_thirty_percent_faults(
             assert double.billable_submits(GENERATOR) == 1
     finally:
         double.stop()
+
+
+def test_key_rotation_while_a_training_runs(
+    make_runtime: Callable[..., Runtime], testdata: Path
+) -> None:
+    """A new key arrives mid-training: the training finishes on its own key, and new work
+    (the generation that follows) is submitted with the new key."""
+    new_key = "rotated-key:rotated-secret"
+    keys = {API_KEY: "API", new_key: "API", "double-admin:admin-secret": "ADMIN"}
+    double = FalDouble.start(seed=5, keys=keys)
+    try:
+        runtime = fal_runtime(make_runtime, double)
+        services = runtime.services
+        with TestClient(create_app(services), base_url="https://testserver") as client:
+            headers = sign_up(client, "rotate@example.com")
+            session_id = ready_session(client, headers, testdata)
+            started = client.post(
+                f"{API}/sessions/{session_id}/trainings", json={}, headers=headers
+            )
+            training_id = started.json()["id"]
+            assert started.json()["status"] == "running"  # submitted on the first key
+
+            services.provider_keys.add(new_key, label="rotated")  # the first key now retires
+            run_scheduled(runtime)
+            done = client.get(f"{API}/trainings/{training_id}", headers=headers).json()
+            assert done["status"] == "succeeded", done
+            polls = double.received_on("status")
+            assert polls and all("double-key:" in r.headers.get("authorization", "") for r in polls)
+
+            look = {"background": "studio-white", "attire": "as-is", "lighting": "high-key"}
+            body = {"model_id": training_id, "looks": [look], "images_per_look": 1}
+            client.post(f"{API}/generations", json=body, headers=headers)
+            run_scheduled(runtime)
+        submits = [r for r in double.received_on("submit") if r.path.endswith(f"/{GENERATOR}")]
+        assert submits and all(
+            "rotated-key:" in r.headers.get("authorization", "") for r in submits
+        )
+        assert double.billable_submits(TRAINER) == 1
+    finally:
+        double.stop()
