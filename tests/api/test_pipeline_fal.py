@@ -177,3 +177,32 @@ def test_key_rotation_while_a_training_runs(
         assert double.billable_submits(TRAINER) == 1
     finally:
         double.stop()
+
+
+def test_a_refused_key_fails_over_to_the_next(
+    make_runtime: Callable[..., Runtime], testdata: Path
+) -> None:
+    """fal answers 401 for the active key: it is marked rejected, nothing was billed, and the
+    training is replayed on the next usable key."""
+    spare = "spare-key:spare-secret"
+    double = FalDouble.start(seed=9, keys={spare: "API"})  # the configured key is unknown there
+    try:
+        runtime = fal_runtime(make_runtime, double)
+        services = runtime.services
+        services.provider_keys.add(spare, label="spare")
+        services.provider_keys.add(API_KEY, label="primary")  # active; the spare now retires
+        with TestClient(create_app(services), base_url="https://testserver") as client:
+            headers = sign_up(client, "failover@example.com")
+            session_id = ready_session(client, headers, testdata)
+            started = client.post(
+                f"{API}/sessions/{session_id}/trainings", json={}, headers=headers
+            )
+            assert started.json()["status"] == "queued"  # refused, waiting to be replayed
+            run_scheduled(runtime)
+            done = client.get(f"{API}/trainings/{started.json()['id']}", headers=headers).json()
+        assert done["status"] == "succeeded", done
+        states = {k.label: k.state for k in services.provider_keys.list()}
+        assert states == {"primary": "rejected", "spare": "retiring"}
+        assert double.billable_submits(TRAINER) == 1
+    finally:
+        double.stop()

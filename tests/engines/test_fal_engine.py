@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from headshot.engines.fal import FalEngine
-from headshot.engines.protocol import Engine, EngineRejectedError
+from headshot.engines.protocol import Engine, EngineRejectedError, ProviderAuthError
 from tests.engines.helpers import generation_request, poll_until_done, training_request
 from tests.fal_double import GENERATOR, TRAINER, FalDouble, Fault
 from tests.fal_double.fixtures import engine_for
@@ -218,6 +218,7 @@ class _RotatingCredentials:
     def __init__(self) -> None:
         self.current = ("double-key", "double-secret")
         self.secrets = {"double-key": "double-secret", "second": "second-secret"}
+        self.refused: list[str] = []
 
     def active(self) -> tuple[str, str]:
         return self.current
@@ -227,6 +228,28 @@ class _RotatingCredentials:
 
     def admin(self) -> tuple[str, str] | None:
         return None
+
+    def mark_unauthorized(self, key_id: str) -> None:
+        self.refused.append(key_id)
+
+
+def test_a_refused_key_is_reported_to_the_credentials() -> None:
+    with FalDouble.start(keys={"second:second-secret": "API"}) as double:
+        credentials = _RotatingCredentials()
+        engine = FalEngine(
+            credentials,
+            queue_url=double.queue_url,
+            rest_url=double.rest_url,
+            cdn_url=double.cdn_url,
+            api_url=double.api_url,
+        )
+        try:
+            with pytest.raises(ProviderAuthError):
+                engine.submit_training(training_request())
+        finally:
+            engine.close()
+        assert credentials.refused == ["double-key"]
+        assert double.billable_submits("fal-ai/flux-lora-portrait-trainer") == 0
 
 
 def test_in_flight_work_stays_on_its_key() -> None:

@@ -22,6 +22,10 @@ class FalCredentials(Protocol):
         """(key_id, secret) of an ADMIN-scoped key (payload deletion), or None."""
         ...
 
+    def mark_unauthorized(self, key_id: str) -> None:
+        """fal answered 401 for this key: stop choosing it for new work."""
+        ...
+
 
 def split_key(key: str) -> tuple[str, str]:
     """`key_id:key_secret` → (key_id, secret)."""
@@ -56,3 +60,7 @@ class StaticFalCredentials:
 
     def admin(self) -> tuple[str, str] | None:
         return self._admin
+
+    def mark_unauthorized(self, key_id: str) -> None:
+        # Static keys come from configuration: only an operator can replace them.
+        del key_id

@@ -25,6 +25,7 @@ from headshot.engines.protocol import (
     Handle,
     JobKind,
     JobStatus,
+    ProviderAuthError,
     TrainedModel,
     TrainingRequest,
 )
@@ -89,12 +90,17 @@ class FalEngine:
         payloads.check_training(request)
         key = self._active_key()
         archive = payloads.training_zip(request)
-        images_url = self._make_reachable(archive, key=key, name=f"{request.job_id}.zip")
-        arguments = payloads.trainer_input(request, images_url=images_url)
         expiry = self._privacy.training_output_expiry_s
-        data = self._submit(
-            payloads.TRAINER, arguments, key=key, job_id=request.job_id, output_expiry_s=expiry
-        )
+        try:
+            images_url = self._make_reachable(archive, key=key, name=f"{request.job_id}.zip")
+            arguments = payloads.trainer_input(request, images_url=images_url)
+            data = self._submit(
+                payloads.TRAINER, arguments, key=key, job_id=request.job_id, output_expiry_s=expiry
+            )
+        except ProviderAuthError:
+            # A refused key took nothing: retire it so the job's next attempt uses another.
+            self._credentials.mark_unauthorized(key.key_id)
+            raise
         return Handle(self.name, "training", {**data, "key_id": key.key_id})
 
     def submit_generation(self, request: GenerationRequest) -> Handle:
@@ -112,7 +118,9 @@ class FalEngine:
                         output_expiry_s=self._privacy.generation_output_expiry_s,
                     )
                 )
-        except EngineError:
+        except EngineError as exc:
+            if isinstance(exc, ProviderAuthError):
+                self._credentials.mark_unauthorized(key.key_id)
             # Later batches failed: earlier ones would bill for images nobody collects.
             for data in submitted:
                 self._queue.cancel(data, key=key)
