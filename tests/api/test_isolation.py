@@ -17,6 +17,8 @@ from tests.api.conftest import sign_up
 from tests.api.pipeline_helpers import SMALL_SET, generation, ready_session, trained_model
 
 API = "/api/v1"
+# Routes with ids that name no user's data: the same answer for everyone is correct there.
+PUBLIC = {"/api/v1/styles/{axis}/{style_id}/preview"}
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/sessions/{session_id}"): {"name": "taken over"},
     ("patch", "/headshots/{headshot_id}"): {"favorite": True},
@@ -56,7 +58,7 @@ def _routes_with_ids(client: TestClient) -> list[tuple[str, str]]:
     spec = client.get(f"{API}/openapi.json").json()
     routes = []
     for path, methods in spec["paths"].items():
-        if "{" in path and path.startswith(API):
+        if "{" in path and path.startswith(API) and path not in PUBLIC:
             routes += [(method, path) for method in methods]
     return routes
 

@@ -29,3 +29,16 @@ def test_sessions_crud(client: TestClient) -> None:
     assert client.delete(f"{API}/sessions/{first['id']}", headers=headers).status_code == 204
     assert client.get(f"{API}/sessions/{first['id']}", headers=headers).status_code == 404
     assert len(client.get(f"{API}/sessions", headers=headers).json()["sessions"]) == 1
+
+
+def test_every_style_preview_is_served(client: TestClient) -> None:
+    styles = client.get(f"{API}/styles").json()
+    urls = [
+        s["preview_url"] for axis in ("backgrounds", "attire", "lighting") for s in styles[axis]
+    ]
+    assert len(urls) >= 19
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200 and response.content[:3] == b"\xff\xd8\xff", url
+    assert client.get(f"{API}/styles/background/nope/preview").status_code == 404
+    assert client.get(f"{API}/styles/shoes/studio-grey/preview").status_code == 422

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Literal
+
+from fastapi import APIRouter, Response, status
 
 from headshot.api.deps import CurrentUser, ServicesDep
 from headshot.api.schemas_jobs import GenerationIn, GenerationOut, StyleOut, StylesOut
+from headshot.domain.errors import NotFoundError
 from headshot.domain.models import Look
 from headshot.domain.styles import CATALOGUE
 
@@ -18,6 +21,23 @@ def list_styles() -> StylesOut:
         backgrounds=[StyleOut.of(s) for s in CATALOGUE["background"]],
         attire=[StyleOut.of(s) for s in CATALOGUE["attire"]],
         lighting=[StyleOut.of(s) for s in CATALOGUE["lighting"]],
+    )
+
+
+@router.get(
+    "/styles/{axis}/{style_id}/preview",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def style_preview(axis: Literal["background", "attire", "lighting"], style_id: str) -> Response:
+    """A small preview image of one style (the catalogue's `preview_url`)."""
+    from headshot.engines.studio.previews import render_preview
+
+    image = render_preview(axis, style_id)
+    if image is None:
+        raise NotFoundError("No style with that id.")
+    return Response(
+        image, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=86400"}
     )
 
 
