@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from headshot.imaging.models import FaceModels
     from headshot.imaging.pipeline import PhotoValidator
     from headshot.jobs import BoundTasks
+    from headshot.services.webhooks import FalWebhooks
     from headshot.storage.crypto import MasterKeyring
 
 
@@ -101,7 +102,11 @@ def make_validator(settings: Settings, models: FaceModels | None = None) -> Phot
 
 
 def make_engines(
-    settings: Settings, validator: PhotoValidator, provider_keys: ProviderKeys | None = None
+    settings: Settings,
+    validator: PhotoValidator,
+    provider_keys: ProviderKeys | None = None,
+    *,
+    webhook_secret: bytes | None = None,
 ) -> EngineSet:
     from headshot.engines.studio import StudioEngine, StudioModels
 
@@ -110,11 +115,16 @@ def make_engines(
     remote: dict[str, Engine] = {}
     # Keys stored with `headshot keys add` count as configured when the engine is chosen.
     if settings.fal_key or (provider_keys is not None and settings.engine == "fal"):
-        remote["fal"] = make_fal_engine(settings, provider_keys)
+        remote["fal"] = make_fal_engine(settings, provider_keys, webhook_secret=webhook_secret)
     return EngineSet(default=settings.effective_engine, local={"studio": studio}, remote=remote)
 
 
-def make_fal_engine(settings: Settings, provider_keys: ProviderKeys | None = None) -> Engine:
+def make_fal_engine(
+    settings: Settings,
+    provider_keys: ProviderKeys | None = None,
+    *,
+    webhook_secret: bytes | None = None,
+) -> Engine:
     """The fal engine over the stored keys, or over the configured ones alone without a database
     (provider_keys None)."""
     from headshot.engines.fal import FalCredentials, FalEngine, StaticFalCredentials
@@ -136,7 +146,25 @@ def make_fal_engine(settings: Settings, provider_keys: ProviderKeys | None = Non
         rest_url=settings.fal_rest_url,
         cdn_url=settings.fal_cdn_url,
         api_url=settings.fal_api_url,
+        webhook_url=webhook_url(settings) if webhook_secret else None,
+        webhook_secret=webhook_secret,
     )
+
+
+def webhook_url(settings: Settings) -> str:
+    return f"{(settings.public_url or '').rstrip('/')}/api/v1/fal/webhook"
+
+
+def webhook_secret(keyring: MasterKeyring) -> bytes:
+    """The key of the job tokens in our webhook URLs, the same in every process. It follows the
+    master key: after a rotation, notices for older jobs fail their token and polling finishes
+    those jobs instead."""
+    import hashlib
+    import hmac
+
+    return hmac.new(
+        keyring.current.material, b"headshot fal webhook tokens", hashlib.sha256
+    ).digest()
 
 
 def build_services(
@@ -156,7 +184,8 @@ def build_services(
     provider_keys = ProviderKeys(db=db, keyring=keyring, audit=audit, clock=clock)
     queue = LateBoundQueue()
     janitor = BlobJanitor(vault)
-    engines = make_engines(settings, validator, provider_keys)
+    secret = webhook_secret(keyring) if settings.public_url else None
+    engines = make_engines(settings, validator, provider_keys, webhook_secret=secret)
     accounts = Accounts(
         db=db, settings=settings.auth, passwords=Passwords(), audit=audit, clock=clock
     )
@@ -204,7 +233,19 @@ def build_services(
     services.readiness_checks["database"] = lambda: _ping_database(db)
     services.on_startup.append(lambda: _import_configured_keys(settings, provider_keys))
     services.on_shutdown.append(db.dispose)
+    if secret is not None and "fal" in engines.remote:
+        services.fal_webhooks = make_fal_webhooks(settings, secret, db=db, queue=queue)
     return services
+
+
+def make_fal_webhooks(
+    settings: Settings, secret: bytes, *, db: Database, queue: LateBoundQueue
+) -> FalWebhooks:
+    from headshot.engines.fal.webhooks import FalWebhookVerifier
+    from headshot.services.webhooks import FalWebhooks
+
+    verifier = FalWebhookVerifier(rest_url=settings.fal_rest_url, token_secret=secret)
+    return FalWebhooks(verifier=verifier, db=db, queue=queue)
 
 
 def _import_configured_keys(settings: Settings, provider_keys: ProviderKeys) -> None:

@@ -5,8 +5,11 @@ generation of looks on the trained model."""
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
 
@@ -25,9 +28,10 @@ TRAINER = "fal-ai/flux-lora-portrait-trainer"
 GENERATOR = "fal-ai/flux-lora"
 
 
-def fal_runtime(make_runtime: Callable[..., Runtime], double: FalDouble) -> Runtime:
+def fal_runtime(make_runtime: Callable[..., Runtime], double: FalDouble, **extra: Any) -> Runtime:
     return make_runtime(
         **SMALL_SET,
+        **extra,
         fal_key=API_KEY,
         fal_queue_url=double.queue_url,
         fal_rest_url=double.rest_url,
@@ -204,5 +208,42 @@ def test_a_refused_key_fails_over_to_the_next(
         states = {k.label: k.state for k in services.provider_keys.list()}
         assert states == {"primary": "rejected", "spare": "retiring"}
         assert double.billable_submits(TRAINER) == 1
+    finally:
+        double.stop()
+
+
+def test_signed_webhooks_advance_the_job_and_forgeries_are_refused(
+    make_runtime: Callable[..., Runtime], testdata: Path
+) -> None:
+    double = FalDouble.start(seed=4)
+    try:
+        runtime = fal_runtime(make_runtime, double, public_url="https://headshot.example")
+        with TestClient(create_app(runtime.services), base_url="https://testserver") as client:
+            headers = sign_up(client, "hooks@example.com")
+            session_id = ready_session(client, headers, testdata)
+            started = client.post(
+                f"{API}/sessions/{session_id}/trainings", json={}, headers=headers
+            )
+            training_id = started.json()["id"]
+            # The double keeps its own calendar; fal signs with real time, which we check.
+            double.clock.advance(time.time() - double.clock.now())
+            double.complete_all()
+            assert double.webhooks, "fal would send a notice to our webhook URL"
+            notice = double.webhooks[-1]
+            url = urlsplit(notice.url)
+            assert url.netloc == "headshot.example" and f"job={training_id}" in url.query
+            path = f"{url.path}?{url.query}"
+            forged = client.post(path, content=notice.body + b" ", headers=notice.headers)
+            assert forged.status_code == 401
+            assert (
+                client.get(f"{API}/trainings/{training_id}", headers=headers).json()["status"]
+                == "running"
+            )
+            accepted = client.post(path, content=notice.body, headers=notice.headers)
+            assert accepted.status_code == 200
+            # The notice ran the next step at once, without waiting for the scheduled poll.
+            done = client.get(f"{API}/trainings/{training_id}", headers=headers).json()
+            assert done["status"] == "succeeded", done
+            assert double.billable_submits(TRAINER) == 1
     finally:
         double.stop()

@@ -23,6 +23,7 @@ from headshot.api.routes import (
     public,
     sessions,
     trainings,
+    webhooks,
 )
 from headshot.observability.metrics import metrics_response
 from headshot.services.container import Services
@@ -52,7 +53,18 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, me, sessions, photos, trainings, generations, gallery, events, admin):
+    for module in (
+        auth,
+        me,
+        sessions,
+        photos,
+        trainings,
+        generations,
+        gallery,
+        events,
+        admin,
+        webhooks,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

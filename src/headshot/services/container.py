@@ -20,6 +20,7 @@ from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
 from headshot.services.sessions import Sessions
 from headshot.services.trainings import Trainings
+from headshot.services.webhooks import FalWebhooks
 from headshot.settings import Settings
 from headshot.storage.db import Database
 
@@ -46,6 +47,7 @@ class Services:
     maintenance: Maintenance
     metrics: Metrics
     provider_keys: ProviderKeys
+    fal_webhooks: FalWebhooks | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     on_startup: list[Callable[[], object]] = field(default_factory=list)
     on_shutdown: list[Callable[[], object]] = field(default_factory=list)
