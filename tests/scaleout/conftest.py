@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +46,13 @@ def scaleout_env(
     engine.dispose()
     env["bucket"] = bucket
     yield env
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float) -> bool:
+    """Poll `condition` every 0.2 s; whether it became true within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,17 +21,9 @@ from headshot.storage.records import AuthSession
 from headshot.wiring import build_runtime
 from tests.api.conftest import sign_up
 from tests.api.photo_helpers import portrait_bytes
+from tests.scaleout.conftest import wait_until
 
 IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG")
-
-
-def _wait_for(condition: Any, *, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_web_and_worker_on_postgres_redis_s3(
@@ -81,7 +72,7 @@ def test_web_and_worker_on_postgres_redis_s3(
             stderr=subprocess.STDOUT,
         )
         try:
-            purged = _wait_for(lambda: _expired_sessions(services) == 0, timeout=60)
+            purged = wait_until(lambda: _expired_sessions(services) == 0, timeout=60)
         finally:
             worker.send_signal(signal.SIGTERM)
             output = worker.communicate(timeout=30)[0].decode()

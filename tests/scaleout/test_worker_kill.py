@@ -7,8 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from tests.api.pipeline_helpers import API, ready_session
 from tests.fal_double.core import API_KEY
 from tests.fal_double.server import FalDouble
 from tests.fal_double.state import Pace
+from tests.scaleout.conftest import wait_until
 
 TRAINER = "fal-ai/flux-lora-portrait-trainer"
 
@@ -53,15 +53,6 @@ def _status(runtime: Any, training_id: str) -> tuple[str, dict[str, Any]]:
         row = db.get(Training, training_id)
         assert row is not None
         return row.status, dict(row.provider_handle or {})
-
-
-def _wait(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_sigkilled_worker_loses_nothing(
@@ -97,15 +88,15 @@ def test_sigkilled_worker_loses_nothing(
             )
             training_id = started.json()["id"]
         # Submitted and polled at least twice by the first worker, then killed without warning.
-        assert _wait(lambda: int(_status(runtime, training_id)[1].get("polls", 0)) >= 2, 60), (
-            _status(runtime, training_id)
-        )
+        assert wait_until(
+            lambda: int(_status(runtime, training_id)[1].get("polls", 0)) >= 2, timeout=60
+        ), _status(runtime, training_id)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         slow_double.advance(10)  # the provider finishes while no worker is alive
         second = _worker(env)
-        assert _wait(lambda: _status(runtime, training_id)[0] == "succeeded", 90), _status(
-            runtime, training_id
+        assert wait_until(lambda: _status(runtime, training_id)[0] == "succeeded", timeout=90), (
+            _status(runtime, training_id)
         )
         assert slow_double.billable_submits(TRAINER) == 1
     finally:

@@ -158,9 +158,7 @@ def _poll(services: Services, engine: Engine, training_id: str, handle: Handle) 
     try:
         status = engine.poll(handle)
     except RetryableEngineError as exc:
-        services.queue.run_training(
-            training_id, delay_s=exc.retry_after_s or services.settings.jobs.retry_s
-        )
+        _replay_later(services, training_id, exc)
         return
     except EngineError as exc:
         fail_training(services, training_id, str(exc))
@@ -208,9 +206,7 @@ def _fetch(services: Services, engine: Engine, training_id: str, handle: Handle)
     try:
         model = engine.fetch_training(handle)
     except RetryableEngineError as exc:
-        services.queue.run_training(
-            training_id, delay_s=exc.retry_after_s or services.settings.jobs.retry_s
-        )
+        _replay_later(services, training_id, exc)
         return
     except EngineError as exc:
         fail_training(services, training_id, str(exc))
@@ -237,6 +233,12 @@ def _cancel_at_provider(
         engine.cancel(handle)
     except EngineError:
         log.warning("provider cancel failed", extra={"training_id": training_id})
+
+
+def _replay_later(services: Services, training_id: str, exc: RetryableEngineError) -> None:
+    """Run the same step again once the provider is reachable (honouring its Retry-After)."""
+    delay = exc.retry_after_s or services.settings.jobs.retry_s
+    services.queue.run_training(training_id, delay_s=delay)
 
 
 def _handle(engine: Engine, row: Training) -> Handle | None:
