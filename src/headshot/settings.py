@@ -74,6 +74,26 @@ class JobSettings(BaseModel):
     )
 
 
+class RetentionSettings(BaseModel):
+    """How long personal data is kept; the periodic retention task enforces each limit."""
+
+    photo_days_after_training: int = Field(
+        30, gt=0, description="Source photos go this many days after their session's last training."
+    )
+    inactive_warn_days: int = Field(
+        365, gt=0, description="An account unused this long is warned that it will be erased."
+    )
+    inactive_erase_grace_days: int = Field(
+        30, gt=0, description="Days between the inactivity warning and the account's erasure."
+    )
+    dataset_url_ttl_s: int = Field(
+        6 * 3600, gt=0, description="Lifetime of the signed URL at which fal fetches a selfie zip."
+    )
+    provider_deletion_retry_s: float = Field(
+        300.0, gt=0, description="First wait before asking the provider again to delete a payload."
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of the service. `docs/configuration.md` lists each one (a test checks)."""
 
@@ -141,6 +161,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     validation: ValidationThresholds = Field(default_factory=ValidationThresholds)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @field_validator("fal_queue_url", "fal_run_url", "fal_rest_url", "fal_cdn_url", "fal_api_url")
     @classmethod

@@ -86,6 +86,8 @@ class User(Base):
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the retention task warned of erasure for inactivity; cleared by any activity.
+    inactivity_warned_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class AuthSession(Base):
@@ -133,6 +135,8 @@ class PhotoSession(Base):
     name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the retention task deleted the source photos (the models and headshots stay).
+    photos_purged_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Photo(Base):
@@ -182,6 +186,8 @@ class Training(Base):
     provider_request_id: Mapped[str | None] = mapped_column(String(100), default=None)
     provider_handle: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     submit_state: Mapped[str] = mapped_column(String(20), default="pending")
+    # Our encrypted copy of the selfie zip while fal fetches it by signed URL; gone at the end.
+    dataset_key: Mapped[str | None] = mapped_column(String(200), default=None)
     weights_key: Mapped[str | None] = mapped_column(String(200), default=None)
     weights_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     logs_tail: Mapped[list[Any]] = mapped_column(default=list)
@@ -298,3 +304,33 @@ class RateLimitBucket(Base):
     bucket: Mapped[str] = mapped_column(String(128), primary_key=True)
     window_started_at: Mapped[datetime]
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DeletionReceipt(Base):
+    """What an erasure deleted, kept without any link to the person: the id is the only key,
+    unguessable, so the person can check the status later without an account."""
+
+    __tablename__ = "deletion_receipts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    deleted: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ProviderDeletion(Base):
+    """A provider-side payload deletion owed for a request that carried a person's data,
+    retried until the provider confirms it."""
+
+    __tablename__ = "provider_deletions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    receipt_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("deletion_receipts.id", ondelete="CASCADE"), index=True
+    )
+    provider: Mapped[str] = mapped_column(String(20), default="fal")
+    request_id: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(200), default=None)
+    done_at: Mapped[datetime | None] = mapped_column(default=None)
