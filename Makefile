@@ -51,7 +51,7 @@ browser-deps:  ## Debian's chromium for the browser tests (skipped when not root
 pytest: setup
 	$(RUN) pytest
 
-test: lint typecheck pytest  ## set up, lint, type-check and run the whole test suite
+test: lint typecheck browser-deps pytest  ## set up, lint, type-check and run the whole test suite
 
 check: test
 
