@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from headshot.imaging.models import FaceModels
     from headshot.imaging.pipeline import PhotoValidator
     from headshot.jobs import BoundTasks
+    from headshot.services.erasure import Erasure
     from headshot.services.webhooks import FalWebhooks
     from headshot.storage.crypto import MasterKeyring
 
@@ -209,7 +210,7 @@ def build_services(
         api_tokens=ApiTokens(
             db=db, audit=audit, max_ttl_s=settings.auth.api_token_max_ttl_s, clock=clock
         ),
-        sessions=Sessions(db=db, janitor=janitor, clock=clock),
+        sessions=Sessions(db=db, clock=clock),
         photos=photos,
         trainings=Trainings(
             db=db,
@@ -229,6 +230,9 @@ def build_services(
         blobs=vault,
         likeness=ImagingLikeness(validator),
         queue=queue,
+        erasure=make_erasure(
+            settings, engines, db=db, vault=vault, janitor=janitor, audit=audit, clock=clock
+        ),
     )
     services.readiness_checks["database"] = lambda: _ping_database(db)
     services.on_startup.append(lambda: _import_configured_keys(settings, provider_keys))
@@ -236,6 +240,35 @@ def build_services(
     if secret is not None and "fal" in engines.remote:
         services.fal_webhooks = make_fal_webhooks(settings, secret, db=db, queue=queue)
     return services
+
+
+def make_erasure(
+    settings: Settings,
+    engines: EngineSet,
+    *,
+    db: Database,
+    vault: Vault,
+    janitor: BlobJanitor,
+    audit: AuditLog,
+    clock: Callable[[], datetime] = system_clock,
+) -> Erasure:
+    from headshot.services.erasure import Erasure, ProviderPayloads
+
+    # Only engines that keep payloads at a provider owe deletions there.
+    providers: dict[str, ProviderPayloads] = {
+        name: engine
+        for name, engine in engines.remote.items()
+        if isinstance(engine, ProviderPayloads)
+    }
+    return Erasure(
+        db=db,
+        blobs=vault,
+        janitor=janitor,
+        audit=audit,
+        clock=clock,
+        providers=providers,
+        retry_s=settings.retention.provider_deletion_retry_s,
+    )
 
 
 def make_fal_webhooks(

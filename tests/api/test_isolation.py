@@ -18,7 +18,11 @@ from tests.api.pipeline_helpers import SMALL_SET, generation, ready_session, tra
 
 API = "/api/v1"
 # Routes with ids that name no user's data: the same answer for everyone is correct there.
-PUBLIC = {"/api/v1/styles/{axis}/{style_id}/preview"}
+# A deletion receipt names nobody; its unguessable id is what grants reading it.
+PUBLIC = {
+    "/api/v1/styles/{axis}/{style_id}/preview",
+    "/api/v1/deletion-receipts/{receipt_id}",
+}
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/sessions/{session_id}"): {"name": "taken over"},
     ("patch", "/headshots/{headshot_id}"): {"favorite": True},

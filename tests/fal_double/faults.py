@@ -58,6 +58,10 @@ class FaultInjector:
         with self._lock:
             self._active.append([fault, fault.times])
 
+    def clear(self) -> None:
+        with self._lock:
+            self._active.clear()
+
     def pick(self, route: str, *, endpoint: str | None = None) -> Fault | None:
         """The first armed fault for this call, consuming one of its uses."""
         with self._lock:

@@ -274,6 +274,10 @@ class FalDouble:
     def inject(self, fault: Fault) -> None:
         self._core.faults.add(fault)
 
+    def clear_faults(self) -> None:
+        """Disarm every fault: the provider is healthy again."""
+        self._core.faults.clear()
+
     def lock_account(self, reason: str = "Exhausted balance.") -> None:
         self._core.locked_reason = reason
 

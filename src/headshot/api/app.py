@@ -21,6 +21,7 @@ from headshot.api.routes import (
     me,
     photos,
     public,
+    receipts,
     sessions,
     trainings,
     webhooks,
@@ -64,6 +65,7 @@ def create_app(services: Services) -> FastAPI:
         events,
         admin,
         webhooks,
+        receipts,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -31,6 +31,8 @@ def bind_jobs(huey: Huey, services: Services) -> BoundTasks[Services]:
     jobs.add_maintenance("purge_expired_credentials", _purge_expired_credentials)
     jobs.add_maintenance("requeue_stale_trainings", _requeue_stale_trainings)
     jobs.add_maintenance("requeue_stale_generations", _requeue_stale_generations)
+    deletions = jobs.task(name="delete_provider_payloads", retry=RETRY)(_delete_provider_payloads)
+    jobs.add_maintenance("provider_deletions", _delete_provider_payloads)
     bound = jobs.bind(huey, services)
 
     def enqueue_training(job_id: str, delay_s: float) -> object:
@@ -41,7 +43,13 @@ def bind_jobs(huey: Huey, services: Services) -> BoundTasks[Services]:
         return task.later(delay_s)(job_id) if delay_s > 0 else task(job_id)
 
     services.queue.attach(training=enqueue_training, generation=enqueue_generation)
+    services.erasure.attach(lambda: bound[deletions]())
     return bound
+
+
+def _delete_provider_payloads(services: Services) -> None:
+    # Owed deletions live in their rows: a run lost with its worker is redone by the next tick.
+    services.erasure.run_provider_deletions()
 
 
 def _purge_expired_credentials(services: Services) -> None:

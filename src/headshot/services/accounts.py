@@ -9,9 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from headshot.domain.consent import BIOMETRIC_PURPOSE, CONSENT_VERSION
-from headshot.domain.errors import AuthenticationError, ConflictError, InvalidInputError
+from headshot.domain.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    PermissionDeniedError,
+)
 from headshot.domain.models import ALL_SCOPES, LoginResult, Principal, Scope, UserView
-from headshot.services.audit import AuditLog
+from headshot.services.audit import AuditLog, AuditView, audit_page
 from headshot.services.ratelimit import RateLimiter
 from headshot.services.secrets import (
     API_TOKEN_PREFIX,
@@ -169,6 +174,24 @@ class Accounts:
             assert user is not None
             return _user_view(db, user)
 
+    def audit_page(
+        self, principal: Principal, *, cursor: str | None, limit: int = 50, everyone: bool = False
+    ) -> tuple[list[AuditView], str | None]:
+        """The caller's audit entries, newest first; an operator may ask for everyone's."""
+        if everyone and not principal.is_operator:
+            raise PermissionDeniedError("Only an operator can read the whole audit log.")
+        before = _cursor_id(cursor)
+        with self._db.transaction() as db:
+            subject = None if everyone else principal.user_id
+            page = audit_page(db, subject=subject, before_id=before, limit=limit + 1)
+            if everyone:
+                self._audit.record(
+                    db, subject=None, actor="operator", action="audit.read", detail={}
+                )
+        more = len(page) > limit
+        page = page[:limit]
+        return page, (str(page[-1].id) if more and page else None)
+
     def has_consent(self, db: Session, user_id: str) -> bool:
         return _active_consent(db, user_id) is not None
 
@@ -192,3 +215,11 @@ def _user_view(db: Session, user: User) -> UserView:
         consent_version=consent.version if consent else None,
         is_operator=user.is_operator,
     )
+
+
+def _cursor_id(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise InvalidInputError("That page cursor is not valid.", code="invalid_cursor")
+    return int(cursor)

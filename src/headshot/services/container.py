@@ -12,6 +12,7 @@ from headshot.services.api_tokens import ApiTokens
 from headshot.services.audit import AuditLog
 from headshot.services.blobs import UserBlobs
 from headshot.services.engines import EngineSet, Likeness
+from headshot.services.erasure import Erasure
 from headshot.services.gallery import Gallery
 from headshot.services.generations import Generations
 from headshot.services.maintenance import Maintenance
@@ -47,6 +48,7 @@ class Services:
     maintenance: Maintenance
     metrics: Metrics
     provider_keys: ProviderKeys
+    erasure: Erasure
     fal_webhooks: FalWebhooks | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     on_startup: list[Callable[[], object]] = field(default_factory=list)

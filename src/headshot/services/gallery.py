@@ -89,13 +89,6 @@ class Gallery:
             row.favorite = favorite
             return headshot_view(row)
 
-    def delete(self, principal: Principal, headshot_id: str) -> None:
-        with self._db.transaction() as db:
-            row = OwnerScope(db, principal.user_id).get(Headshot, headshot_id)
-            key = row.image_key
-            db.delete(row)
-        self._janitor.delete(principal.user_id, [key])
-
     def image(self, principal: Principal, headshot_id: str) -> ImageStream:
         with self._db.transaction() as db:
             row = OwnerScope(db, principal.user_id).get(Headshot, headshot_id)

@@ -192,13 +192,6 @@ class Photos:
         with self._db.transaction() as db:
             return _view(OwnerScope(db, principal.user_id).get(Photo, photo_id))
 
-    def delete(self, principal: Principal, photo_id: str) -> None:
-        with self._db.transaction() as db:
-            row = OwnerScope(db, principal.user_id).get(Photo, photo_id)
-            keys = [k for k in (row.original_key, row.training_key, row.thumb_key) if k]
-            db.delete(row)
-        self._janitor.delete(principal.user_id, keys)
-
     def image(
         self, principal: Principal, photo_id: str, *, size: Literal["thumb", "full"]
     ) -> ImageStream:

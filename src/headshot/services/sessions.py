@@ -10,18 +10,14 @@ from sqlalchemy.orm import Session
 
 from headshot.domain.errors import InvalidInputError
 from headshot.domain.models import Principal, SessionView
-from headshot.services.blobs import BlobJanitor
 from headshot.storage.db import Database
 from headshot.storage.records import Photo, PhotoSession
 from headshot.storage.scope import OwnerScope
 
 
 class Sessions:
-    def __init__(
-        self, *, db: Database, janitor: BlobJanitor, clock: Callable[[], datetime]
-    ) -> None:
+    def __init__(self, *, db: Database, clock: Callable[[], datetime]) -> None:
         self._db = db
-        self._janitor = janitor
         self._clock = clock
 
     def create(self, principal: Principal, *, name: str | None) -> SessionView:
@@ -58,19 +54,6 @@ class Sessions:
             row.name = cleaned
             row.updated_at = self._clock()
         return self.get(principal, session_id)
-
-    def delete(self, principal: Principal, session_id: str) -> None:
-        with self._db.transaction() as db:
-            scope = OwnerScope(db, principal.user_id)
-            row = scope.get(PhotoSession, session_id)
-            keys = [k for p in scope.all(Photo, Photo.session_id == row.id) for k in _keys(p)]
-            db.delete(row)
-        # Rows go first: a crash between the two steps leaves unreferenced ciphertext only.
-        self._janitor.delete(principal.user_id, keys)
-
-
-def _keys(photo: Photo) -> list[str]:
-    return [k for k in (photo.original_key, photo.training_key, photo.thumb_key) if k]
 
 
 def _clean_name(name: str | None) -> str:

@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from headshot.domain.errors import ConflictError, InvalidInputError
-from headshot.domain.jobs import ACTIVE, TERMINAL
+from headshot.domain.jobs import TERMINAL
 from headshot.domain.models import Principal, TrainingView
 from headshot.services.audit import AuditLog
 from headshot.services.blobs import BlobJanitor
 from headshot.services.photos import Photos
 from headshot.services.queue import JobQueue
 from headshot.storage.db import Database
-from headshot.storage.records import Generation, Headshot, Photo, PhotoSession, Training
+from headshot.storage.records import Photo, PhotoSession, Training
 from headshot.storage.scope import OwnerScope
 
 DEFAULT_STEPS = 2000
@@ -126,25 +126,6 @@ class Trainings:
         self._queue.run_training(view.id)
         return view
 
-    def delete(self, principal: Principal, training_id: str) -> None:
-        with self._db.transaction() as db:
-            scope = OwnerScope(db, principal.user_id)
-            row = scope.get(Training, training_id)
-            if row.status in ACTIVE:
-                raise ConflictError("Cancel this training before deleting it.", code="job_state")
-            keys = [row.weights_key] if row.weights_key else []
-            for generation in scope.all(Generation, Generation.model_id == row.id):
-                keys += _headshot_keys(db, generation.id)
-            db.delete(row)
-            self._audit.record(
-                db,
-                subject=principal.user_id,
-                actor="user",
-                action="model.delete",
-                resource=("model", training_id),
-            )
-        self._janitor.delete(principal.user_id, keys)
-
     def _engine(self, engine: str | None) -> str:
         chosen = engine or self._default_engine
         if chosen not in self._engines:
@@ -165,11 +146,6 @@ def _next_version(db: Session, session_id: str) -> tuple[int, str | None]:
     ).first()
     highest = db.scalar(select(func.max(Training.version)).where(Training.session_id == session_id))
     return (highest or 0) + 1, latest.id if latest else None
-
-
-def _headshot_keys(db: Session, generation_id: str) -> list[str]:
-    query = select(Headshot.image_key).where(Headshot.generation_id == generation_id)
-    return list(db.scalars(query))
 
 
 def _trigger(phrase: str | None) -> str:

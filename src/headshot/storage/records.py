@@ -329,6 +329,8 @@ class ProviderDeletion(Base):
     )
     provider: Mapped[str] = mapped_column(String(20), default="fal")
     request_id: Mapped[str] = mapped_column(String(100))
+    # The job's handle when it was still running: it is cancelled before its payloads go.
+    cancel_handle: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     state: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from headshot.api.deps import Operator, ServicesDep
 from headshot.api.schemas_admin import ProviderKeyIn, ProviderKeyOut, ProviderKeysOut
+from headshot.api.schemas_privacy import AuditEntryOut, AuditPageOut
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -36,3 +37,17 @@ def retire_provider_key(key_id: str, operator: Operator, services: ServicesDep) 
 def revoke_provider_key(key_id: str, operator: Operator, services: ServicesDep) -> ProviderKeyOut:
     """Never use the key again, not even for work in flight (its secret is erased)."""
     return ProviderKeyOut.of(services.provider_keys.revoke(key_id, by=operator.user_id))
+
+
+@router.get("/audit")
+def audit_log(
+    operator: Operator,
+    services: ServicesDep,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+) -> AuditPageOut:
+    """The whole audit log, newest first (reading it is itself recorded)."""
+    page, next_cursor = services.accounts.audit_page(
+        operator, cursor=cursor, limit=limit, everyone=True
+    )
+    return AuditPageOut(items=[AuditEntryOut.of(e) for e in page], next_cursor=next_cursor)

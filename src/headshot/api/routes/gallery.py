@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from headshot.api.deps import CurrentUser, ServicesDep
+from headshot.api.routes.receipts import deleted
 from headshot.api.schemas_jobs import HeadshotOut, HeadshotPatch, HeadshotsOut, ShareIn, ShareOut
 from headshot.services.gallery import GalleryFilter
 
@@ -49,8 +50,8 @@ def patch_headshot(
 
 
 @router.delete("/headshots/{headshot_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_headshot(headshot_id: str, principal: CurrentUser, services: ServicesDep) -> None:
-    services.gallery.delete(principal, headshot_id)
+def delete_headshot(headshot_id: str, principal: CurrentUser, services: ServicesDep) -> Response:
+    return deleted(services.erasure.delete_headshot(principal, headshot_id))
 
 
 @router.get(

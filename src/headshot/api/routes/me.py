@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from headshot.api.deps import CurrentUser, ServicesDep
 from headshot.api.schemas import ConsentIn, ConsentTextOut, UserOut
+from headshot.api.schemas_privacy import AuditEntryOut, AuditPageOut, DeletionReceiptOut
 from headshot.domain.consent import CONSENT_TEXT, CONSENT_VERSION
 
 router = APIRouter(tags=["account"])
@@ -26,3 +27,21 @@ def consent_text() -> ConsentTextOut:
 def give_consent(body: ConsentIn, principal: CurrentUser, services: ServicesDep) -> UserOut:
     view = services.accounts.set_consent(principal, biometric_processing=body.biometric_processing)
     return UserOut.of(view)
+
+
+@router.delete("/me")
+def erase_me(principal: CurrentUser, services: ServicesDep) -> DeletionReceiptOut:
+    """Erase the account and everything in it; the answer is the deletion receipt."""
+    return DeletionReceiptOut.of(services.erasure.erase_account(principal.user_id, actor="user"))
+
+
+@router.get("/me/audit")
+def my_audit_log(
+    principal: CurrentUser,
+    services: ServicesDep,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+) -> AuditPageOut:
+    """Every recorded access to the caller's personal data, newest first."""
+    page, next_cursor = services.accounts.audit_page(principal, cursor=cursor, limit=limit)
+    return AuditPageOut(items=[AuditEntryOut.of(e) for e in page], next_cursor=next_cursor)

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from headshot.api.deps import CurrentUser, ServicesDep
 from headshot.api.errors import error_response
+from headshot.api.routes.receipts import deleted
 from headshot.api.schemas import ErrorOut, PhotoReportOut, PhotosOut, SetReportOut
 from headshot.api.uploads import read_photo_files
 
@@ -77,8 +78,8 @@ def get_photo(photo_id: str, principal: CurrentUser, services: ServicesDep) -> P
 
 
 @router.delete("/photos/{photo_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_photo(photo_id: str, principal: CurrentUser, services: ServicesDep) -> None:
-    services.photos.delete(principal, photo_id)
+def delete_photo(photo_id: str, principal: CurrentUser, services: ServicesDep) -> Response:
+    return deleted(services.erasure.delete_photo(principal, photo_id))
 
 
 @router.get(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from headshot.api.deps import CurrentUser, ServicesDep
+from headshot.api.routes.receipts import deleted
 from headshot.api.schemas import SessionIn, SessionOut, SessionPatch, SessionsOut
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
@@ -33,5 +34,5 @@ def rename_session(
 
 
 @router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_session(session_id: str, principal: CurrentUser, services: ServicesDep) -> None:
-    services.sessions.delete(principal, session_id)
+def delete_session(session_id: str, principal: CurrentUser, services: ServicesDep) -> Response:
+    return deleted(services.erasure.delete_session(principal, session_id))

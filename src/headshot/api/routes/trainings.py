@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from headshot.api.deps import CurrentUser, ServicesDep
+from headshot.api.routes.receipts import deleted
 from headshot.api.schemas_jobs import ModelsOut, TrainingIn, TrainingOut
 
 router = APIRouter(tags=["trainings"])
@@ -48,5 +49,5 @@ def get_model(model_id: str, principal: CurrentUser, services: ServicesDep) -> T
 
 
 @router.delete("/models/{model_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_model(model_id: str, principal: CurrentUser, services: ServicesDep) -> None:
-    services.trainings.delete(principal, model_id)
+def delete_model(model_id: str, principal: CurrentUser, services: ServicesDep) -> Response:
+    return deleted(services.erasure.delete_model(principal, model_id))

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("receipt_id", sa.String(length=64), nullable=False),
         sa.Column("provider", sa.String(length=20), nullable=False),
         sa.Column("request_id", sa.String(length=100), nullable=False),
+        sa.Column("cancel_handle", sa.JSON(), nullable=True),
         sa.Column("state", sa.String(length=10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),

@@ -1,0 +1,68 @@
+"""Erasure rules free of I/O: what a deletion receipt says, and how owed provider deletions are
+retried."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+ReceiptScope = Literal["account", "session", "photo", "model", "headshot"]
+ReceiptStatus = Literal["pending", "complete"]
+
+# A provider that keeps failing is asked again at most once a day, for as long as it takes.
+MAX_RETRY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ProviderDeletionView:
+    provider: str
+    state: str
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class DeletionReceiptView:
+    """What an erasure removed. It names no person: its unguessable id is its only key."""
+
+    id: str
+    scope: ReceiptScope
+    status: ReceiptStatus
+    created_at: datetime
+    completed_at: datetime | None
+    deleted: Mapping[str, int]
+    provider_deletions: tuple[ProviderDeletionView, ...]
+
+    @property
+    def provider_pending(self) -> int:
+        return sum(1 for d in self.provider_deletions if d.state == "pending")
+
+    @property
+    def provider_done(self) -> int:
+        return sum(1 for d in self.provider_deletions if d.state == "done")
+
+
+def retry_delay(attempts: int, *, base_s: float, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with full jitter over the upper half, capped at `MAX_RETRY`."""
+    ceiling = min(base_s * 2 ** max(attempts - 1, 0), MAX_RETRY.total_seconds())
+    jitter = (rng or random).uniform(0.5, 1.0)
+    return timedelta(seconds=ceiling * jitter)
+
+
+def generation_request_ids(entries: Iterable[Mapping[str, Any]] | None) -> list[str]:
+    """The provider request ids in a generation's per-look entries (one or more per look)."""
+    found: list[str] = []
+    for entry in entries or []:
+        handle = entry.get("handle") or {}
+        candidates = [handle.get("request_id")]
+        candidates += [r.get("request_id") for r in handle.get("requests") or []]
+        found += [str(c) for c in candidates if c and str(c) not in found]
+    return found
+
+
+def summarise(counts: Mapping[str, int]) -> dict[str, int]:
+    """The receipt's `deleted` section: what was there, zeros left out."""
+    return {name: count for name, count in sorted(counts.items()) if count}
