@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from headshot.domain.privacy import DeletionReceiptView
 from headshot.services.audit import AuditLog
 from headshot.services.provider_keys import ProviderKeys
 from headshot.settings import Settings, load_settings
@@ -62,9 +63,34 @@ def set_operator(email: str, *, operator: bool) -> bool:
             if user is None:
                 return False
             user.is_operator = operator
+            action = "operator.grant" if operator else "operator.revoke"
+            AuditLog(clock=system_clock).record(
+                session, subject=user.id, actor="operator", action=action
+            )
             return True
     finally:
         db.dispose()
+
+
+def erase_user(email: str) -> DeletionReceiptView | None:
+    """Erase an account as the operator; None when no account has that email. Provider
+    deletions are queued for the workers (or the server's in-process worker)."""
+    from sqlalchemy import select
+
+    from headshot.storage.records import User
+
+    runtime = build_runtime(load_settings())
+    services = runtime.services
+    try:
+        with services.db.transaction() as session:
+            query = select(User.id).where(User.email == email.strip().lower())
+            user_id = session.scalars(query).first()
+        if user_id is None:
+            return None
+        return services.erasure.erase_account(user_id, actor="operator")
+    finally:
+        for stop in services.on_shutdown:
+            stop()
 
 
 def run_server(*, host: str | None, port: int | None, plain_http: bool) -> None:

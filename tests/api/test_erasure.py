@@ -130,6 +130,9 @@ def test_erasure_reaches_fal_and_the_receipt_completes_after_a_restart(
         run_scheduled(runtime)
         request_ids = set(fal_double.requests)
         assert len(request_ids) == 3  # one training, one generation request per look
+        audit = client.get(f"{API}/me/audit", headers=headers).json()["items"]
+        transfers = [e for e in audit if e["action"] == "provider.transfer"]
+        assert len(transfers) == 3 and all(e["detail"]["provider"] == "fal" for e in transfers)
 
         fal_double.inject(Fault("delete_payloads", "status", status=503, times=0))
         erased = client.delete(f"{API}/me", headers=headers).json()

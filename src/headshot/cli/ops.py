@@ -20,6 +20,9 @@ def build_keys_cli() -> typer.Typer:
 def build_users_cli() -> typer.Typer:
     users = typer.Typer(help="Accounts (operator tools).", no_args_is_help=True)
     users.command("grant-operator")(grant_operator_command)
+    from headshot.cli import erase
+
+    users.command("erase")(erase.erase_command)
     return users
 
 

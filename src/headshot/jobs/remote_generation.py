@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from headshot.domain.jobs import TERMINAL
+from headshot.domain.privacy import generation_request_ids
 from headshot.engines.protocol import (
     Engine,
     EngineError,
@@ -103,6 +104,15 @@ def _submit(
         raise
     entry = {"look": index, "handle": dict(handle.data), "state": "running"}
     _save_entry(services, generation_id, entry)
+    with services.db.transaction() as db:
+        services.audit.record(
+            db,
+            subject=job.user_id,
+            actor="system",
+            action="provider.transfer",
+            resource=("generation", generation_id),
+            detail={"provider": handle.engine, "request_ids": generation_request_ids([entry])},
+        )
     return entry
 
 

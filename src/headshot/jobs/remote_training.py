@@ -104,6 +104,14 @@ def _started(services: Services, training_id: str, handle: Handle) -> None:
         row.provider_handle = {**data, "polls": 0}
         row.provider_request_id = str(data.get("request_id") or "")
         row.provider_key_id = str(data.get("key_id") or "")
+        services.audit.record(
+            db,
+            subject=row.user_id,
+            actor="system",
+            action="provider.transfer",
+            resource=("model", training_id),
+            detail={"provider": handle.engine, "request_id": row.provider_request_id},
+        )
         if row.status not in TERMINAL:
             row.status, row.stage = "running", "queued at the provider"
     services.queue.run_training(training_id, delay_s=services.settings.jobs.first_poll_s)

@@ -93,6 +93,13 @@ class Gallery:
         with self._db.transaction() as db:
             row = OwnerScope(db, principal.user_id).get(Headshot, headshot_id)
             key = row.image_key
+            self._audit.record(
+                db,
+                subject=principal.user_id,
+                actor="user",
+                action="headshot.read",
+                resource=("headshot", headshot_id),
+            )
         return ImageStream(self._blobs.open(principal.user_id, key), "image/jpeg")
 
     def share(self, principal: Principal, headshot_id: str, *, expires_in_s: int) -> ShareView:
@@ -132,7 +139,16 @@ class Gallery:
         return view, expires_at
 
     def shared_image(self, token: str) -> ImageStream:
-        _, owner, key, _ = self._resolve(token)
+        view, owner, key, _ = self._resolve(token)
+        with self._db.transaction() as db:
+            # Someone opened the person's share link: their data was read by the public.
+            self._audit.record(
+                db,
+                subject=owner,
+                actor="public",
+                action="share.view",
+                resource=("headshot", view.id),
+            )
         return ImageStream(self._blobs.open(owner, key), "image/jpeg")
 
     def _resolve(self, token: str) -> tuple[HeadshotView, str, str, datetime]:
