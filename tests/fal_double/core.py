@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import random
@@ -16,7 +17,7 @@ from typing import Any
 import httpx
 
 from tests.fal_double.faults import FaultInjector, FaultPlan
-from tests.fal_double.media import fake_safetensors, gradient_jpeg
+from tests.fal_double.media import fake_safetensors, gradient_jpeg, portrait_jpeg
 from tests.fal_double.signing import WebhookSigner
 from tests.fal_double.state import TRAINER, DoubleClock, FakeRequest, Pace
 from tests.fal_double.wire import Incoming, ReceivedRequest, Reply, UploadRecord, WebhookDelivery
@@ -49,6 +50,8 @@ class DoubleCore:
         self.requests: dict[str, FakeRequest] = {}
         self.files: dict[str, tuple[bytes, str]] = {}  # URL path -> (content, content type)
         self.archives: dict[str, dict[str, bytes]] = {}  # request id -> zip members
+        # What each LoRA we made "learned": SHA-256 of its file -> the training photos.
+        self.lora_faces: dict[str, list[bytes]] = {}
         self.received: list[ReceivedRequest] = []
         self.uploads: list[UploadRecord] = []
         self.webhooks: list[WebhookDelivery] = []
@@ -120,7 +123,13 @@ class DoubleCore:
     def _make_outputs(self, request: FakeRequest) -> None:
         prefix = f"/cdn/files/out/{request.request_id}"
         if request.endpoint == TRAINER:
-            lora = fake_safetensors(seed=request.seed % 251)
+            lora = fake_safetensors(seed=request.seed % 251, salt=request.request_id)
+            photos = [
+                content
+                for name, content in sorted(self.archives.get(request.request_id, {}).items())
+                if name.lower().endswith((".jpg", ".jpeg", ".png"))
+            ]
+            self.lora_faces[hashlib.sha256(lora).hexdigest()] = photos
             request.files["lora"] = self.store_file(
                 f"{prefix}/pytorch_lora_weights.safetensors", lora, "application/octet-stream"
             )
@@ -130,9 +139,20 @@ class DoubleCore:
             )
             return
         width, height = int(request.input["_width"]), int(request.input["_height"])
+        faces = self._faces_of(request)
         for i in range(int(request.input.get("num_images", 1))):
-            image = gradient_jpeg(width, height, seed=request.seed + i, label=f"#{i}")
+            if faces:
+                image = portrait_jpeg(faces[i % len(faces)], width, height, seed=request.seed + i)
+            else:  # a LoRA we did not make: still a real JPEG, without a face
+                image = gradient_jpeg(width, height, seed=request.seed + i, label=f"#{i}")
             request.files[f"image{i}"] = self.store_file(f"{prefix}/{i}.jpg", image, "image/jpeg")
+
+    def _faces_of(self, request: FakeRequest) -> list[bytes]:
+        for lora in request.input.get("loras") or []:
+            content = self.file_at(str(lora.get("path", "")))
+            if content is not None:
+                return self.lora_faces.get(hashlib.sha256(content).hexdigest(), [])
+        return []
 
     def _send_webhook(self, request: FakeRequest) -> None:
         payload: dict[str, Any] = {

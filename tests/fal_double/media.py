@@ -7,12 +7,14 @@ import json
 import struct
 from functools import lru_cache
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 
-def fake_safetensors(*, rank: int = 4, width: int = 64, seed: int = 0) -> bytes:
-    """A valid safetensors file: u64 header length, JSON header, then the tensor bytes."""
-    tensors: dict[str, object] = {"__metadata__": {"format": "pt", "double_seed": str(seed)}}
+def fake_safetensors(*, rank: int = 4, width: int = 64, seed: int = 0, salt: str = "") -> bytes:
+    """A valid safetensors file: u64 header length, JSON header, then the tensor bytes. `salt`
+    (metadata) makes each training's file distinct."""
+    metadata = {"format": "pt", "double_seed": str(seed), "double_salt": salt}
+    tensors: dict[str, object] = {"__metadata__": metadata}
     offset, blobs = 0, []
     for name, shape in (
         ("transformer.single_transformer_blocks.0.attn.to_q.lora_A.weight", [rank, width]),
@@ -39,4 +41,20 @@ def gradient_jpeg(width: int, height: int, *, seed: int, label: str = "") -> byt
     ImageDraw.Draw(image).text((16, 16), f"seed {seed} {label}".strip(), fill=(255, 255, 255))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=70)
+    return buffer.getvalue()
+
+
+def portrait_jpeg(source: bytes, width: int, height: int, *, seed: int) -> bytes:
+    """A "generated" headshot of the person a LoRA was trained on: one of the training photos,
+    fitted whole into the requested size over a blurred, seed-tinted backdrop of itself. The
+    face stays intact, so our likeness scoring sees the real person."""
+    photo = Image.open(io.BytesIO(source)).convert("RGB")
+    backdrop = photo.resize((width, height)).filter(ImageFilter.GaussianBlur(24))
+    tint = Image.new("RGB", (width, height), ((seed * 37) % 256, (seed * 91) % 256, 180))
+    canvas = Image.blend(backdrop, tint, 0.35)
+    scale = min(width / photo.width, height / photo.height)
+    fitted = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))))
+    canvas.paste(fitted, ((width - fitted.width) // 2, (height - fitted.height) // 2))
+    buffer = io.BytesIO()
+    canvas.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
