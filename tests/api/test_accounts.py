@@ -175,7 +175,17 @@ def test_consent_gates_uploads(client: TestClient) -> None:
     files = {"files": ("a.jpg", b"\xff\xd8\xff", "image/jpeg")}
     refused = client.post(f"{API}/sessions/{session_id}/photos", files=files, headers=headers)
     assert refused.status_code == 403 and error_code(refused) == "consent_required"
-    assert client.get(f"{API}/consent").json()["version"]
+    text = client.get(f"{API}/consent").json()
+    assert text["version"]
+    titles = [section["title"] for section in text["sections"]]
+    assert titles == [
+        "What we do with your photos",
+        "What we store",
+        "For how long",
+        "Where it goes",
+        "How to delete it",
+    ]
+    assert "deleted 30 days after the last training" in text["text"]  # this server's setting
     me = client.post(
         f"{API}/me/consent", json={"biometric_processing": True}, headers=headers
     ).json()

@@ -54,9 +54,15 @@ class ConsentIn(BaseModel):
     biometric_processing: bool
 
 
+class ConsentSectionOut(BaseModel):
+    title: str
+    text: str
+
+
 class ConsentTextOut(BaseModel):
     version: str
     text: str
+    sections: list[ConsentSectionOut]
 
 
 class ApiTokenIn(BaseModel):

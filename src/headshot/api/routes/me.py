@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from headshot.api.deps import CurrentUser, ServicesDep
-from headshot.api.schemas import ConsentIn, ConsentTextOut, UserOut
+from headshot.api.schemas import ConsentIn, ConsentSectionOut, ConsentTextOut, UserOut
 from headshot.api.schemas_privacy import AuditEntryOut, AuditPageOut, DeletionReceiptOut
-from headshot.domain.consent import CONSENT_TEXT, CONSENT_VERSION
+from headshot.domain.consent import CONSENT_VERSION, consent_sections, consent_text
 
 router = APIRouter(tags=["account"])
 
@@ -18,9 +18,19 @@ def me(principal: CurrentUser, services: ServicesDep) -> UserOut:
 
 
 @router.get("/consent")
-def consent_text() -> ConsentTextOut:
-    """The consent text the person agrees to, with its version."""
-    return ConsentTextOut(version=CONSENT_VERSION, text=CONSENT_TEXT)
+def consent(services: ServicesDep) -> ConsentTextOut:
+    """The consent text the person agrees to, with its version and this server's periods."""
+    retention = services.settings.retention
+    sections = consent_sections(
+        photo_days=retention.photo_days_after_training,
+        inactive_days=retention.inactive_warn_days,
+        grace_days=retention.inactive_erase_grace_days,
+    )
+    return ConsentTextOut(
+        version=CONSENT_VERSION,
+        text=consent_text(sections),
+        sections=[ConsentSectionOut(title=s.title, text=s.text) for s in sections],
+    )
 
 
 @router.post("/me/consent")
