@@ -57,6 +57,7 @@ check: test
 
 bench: setup  ## run the benchmarks
 	$(RUN) python bench/validation.py
+	$(RUN) python bench/export.py
 
 clean:  ## remove the environments and caches
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

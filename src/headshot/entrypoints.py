@@ -5,6 +5,8 @@ They read the settings, ask `headshot.wiring` for the object graph, and run it.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from headshot.domain.privacy import DeletionReceiptView
@@ -89,6 +91,36 @@ def erase_user(email: str) -> DeletionReceiptView | None:
             return None
         return services.erasure.erase_account(user_id, actor="operator")
     finally:
+        for stop in services.on_shutdown:
+            stop()
+
+
+def export_user(email: str, out: Path) -> int | None:
+    """Write an account's export archive to `out` (0600, complete or absent); its size, or None
+    when no account has that email."""
+    from sqlalchemy import select
+
+    from headshot.storage.records import User
+
+    runtime = build_runtime(load_settings())
+    services = runtime.services
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        with services.db.transaction() as session:
+            query = select(User.id).where(User.email == email.strip().lower())
+            user_id = session.scalars(query).first()
+        if user_id is None:
+            return None
+        size = 0
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            for chunk in services.exporter.export(user_id, actor="operator"):
+                handle.write(chunk)
+                size += len(chunk)
+        partial.replace(out)  # a crash leaves no file that looks complete
+        return size
+    finally:
+        partial.unlink(missing_ok=True)
         for stop in services.on_shutdown:
             stop()
 

@@ -20,6 +20,7 @@ from headshot.services.api_tokens import ApiTokens
 from headshot.services.audit import AuditLog
 from headshot.services.blobs import BlobJanitor
 from headshot.services.container import Services
+from headshot.services.data_export import Exporter
 from headshot.services.engines import EngineSet
 from headshot.services.gallery import Gallery
 from headshot.services.generations import Generations
@@ -233,6 +234,7 @@ def build_services(
         erasure=make_erasure(
             settings, engines, db=db, vault=vault, janitor=janitor, audit=audit, clock=clock
         ),
+        exporter=Exporter(db=db, blobs=vault, audit=audit, clock=clock),
     )
     services.readiness_checks["database"] = lambda: _ping_database(db)
     services.on_startup.append(lambda: _import_configured_keys(settings, provider_keys))

@@ -3,6 +3,8 @@ the receipt; `users grant-operator` is recorded in the audit log."""
 
 from __future__ import annotations
 
+import json
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +20,10 @@ from tests.api.pipeline_helpers import API, SMALL_SET, ready_session
 
 
 def test_operator_erases_an_account_from_the_cli(
-    make_services: Callable[..., Services], testdata: Path, monkeypatch: pytest.MonkeyPatch
+    make_services: Callable[..., Services],
+    testdata: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     services = make_services(master_key=None, **SMALL_SET)
     with TestClient(create_app(services), base_url="https://testserver") as client:
@@ -35,6 +40,16 @@ def test_operator_erases_an_account_from_the_cli(
     assert unknown.exit_code == 1 and "No account" in unknown.output
     granted = CliRunner().invoke(cli, ["users", "grant-operator", "grace@example.com"])
     assert granted.exit_code == 0, granted.output
+    out = tmp_path / "frank.zip"
+    exported = CliRunner().invoke(cli, ["users", "export", "frank@example.com", "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert out.stat().st_mode & 0o777 == 0o600
+    with zipfile.ZipFile(out) as archive:
+        document = json.loads(archive.read("data.json"))
+    assert document["account"]["email"] == "frank@example.com" and len(document["photos"]) == 3
+    assert ("operator", "data.export") in {(e["actor"], e["action"]) for e in document["audit_log"]}
+    again = CliRunner().invoke(cli, ["users", "export", "frank@example.com", "--out", str(out)])
+    assert again.exit_code == 2  # never overwrites
 
     erased = CliRunner().invoke(cli, ["users", "erase", "Frank@example.com"], input="y\n")
 
@@ -50,4 +65,5 @@ def test_operator_erases_an_account_from_the_cli(
     actions = {(e["actor"], e["action"]) for e in log["items"]}
     assert ("operator", "account.erase") in actions
     assert ("operator", "operator.grant") in actions
+
     assert all(e["subject"] is None or "frank" not in str(e) for e in log["items"])

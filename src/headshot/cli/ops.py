@@ -20,9 +20,10 @@ def build_keys_cli() -> typer.Typer:
 def build_users_cli() -> typer.Typer:
     users = typer.Typer(help="Accounts (operator tools).", no_args_is_help=True)
     users.command("grant-operator")(grant_operator_command)
-    from headshot.cli import erase
+    from headshot.cli import data_requests
 
-    users.command("erase")(erase.erase_command)
+    users.command("erase")(data_requests.erase_command)
+    users.command("export")(data_requests.export_command)
     return users
 
 

@@ -11,6 +11,7 @@ from headshot.services.accounts import Accounts
 from headshot.services.api_tokens import ApiTokens
 from headshot.services.audit import AuditLog
 from headshot.services.blobs import UserBlobs
+from headshot.services.data_export import Exporter
 from headshot.services.engines import EngineSet, Likeness
 from headshot.services.erasure import Erasure
 from headshot.services.gallery import Gallery
@@ -49,6 +50,7 @@ class Services:
     metrics: Metrics
     provider_keys: ProviderKeys
     erasure: Erasure
+    exporter: Exporter
     fal_webhooks: FalWebhooks | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     on_startup: list[Callable[[], object]] = field(default_factory=list)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 
 from headshot.api.deps import CurrentUser, ServicesDep
 from headshot.api.schemas import ConsentIn, ConsentSectionOut, ConsentTextOut, UserOut
@@ -55,3 +56,22 @@ def my_audit_log(
     """Every recorded access to the caller's personal data, newest first."""
     page, next_cursor = services.accounts.audit_page(principal, cursor=cursor, limit=limit)
     return AuditPageOut(items=[AuditEntryOut.of(e) for e in page], next_cursor=next_cursor)
+
+
+@router.get(
+    "/me/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def export_me(principal: CurrentUser, services: ServicesDep) -> StreamingResponse:
+    """A zip of every record and file about the caller, streamed as it is written."""
+    chunks = services.exporter.export(principal.user_id, actor="user")
+    name = f"headshot-export-{services.clock().date().isoformat()}.zip"
+    return StreamingResponse(
+        chunks,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,6 +1,9 @@
-"""`headshot users erase EMAIL`: the operator's erasure of one account, with its receipt."""
+"""`headshot users erase EMAIL` and `headshot users export EMAIL --out FILE`: the operator's
+answers to a person's erasure and access requests."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -37,3 +40,21 @@ def erase_command(
             "and retried until confirmed.[/yellow] Status: "
             f"/api/v1/deletion-receipts/{receipt.id}"
         )
+
+
+def export_command(
+    email: str = typer.Argument(..., help="The account's email."),
+    out: Path = typer.Option(..., "--out", help="The zip file to write (readable by you only)."),
+) -> None:
+    """Write everything held about an account to a zip (records, photos, models, headshots)."""
+    from headshot.entrypoints import export_user
+
+    console = Console(stderr=True)
+    if out.exists() or not out.parent.is_dir():
+        console.print("[red]Choose a new file in an existing folder for --out.[/red]")
+        raise typer.Exit(2)
+    size = export_user(email, out)
+    if size is None:
+        console.print("[red]No account with that email.[/red]")
+        raise typer.Exit(1)
+    console.print(f"[green]Wrote the export ({size / 1e6:.1f} MB).[/green]")
