@@ -189,7 +189,7 @@ def build_services(
     secret = webhook_secret(keyring) if settings.public_url else None
     engines = make_engines(settings, validator, provider_keys, webhook_secret=secret)
     accounts = Accounts(
-        db=db, settings=settings.auth, passwords=Passwords(), audit=audit, clock=clock
+        db=db, settings=settings.auth, passwords=Passwords(), audit=audit, clock=clock, queue=queue
     )
     photos = Photos(
         db=db,

@@ -54,6 +54,13 @@ class ConsentIn(BaseModel):
     biometric_processing: bool
 
 
+class ConsentOut(UserOut):
+    """The account after a consent change; after a withdrawal, where erasure is offered."""
+
+    message: str | None = None
+    erasure_url: str | None = None
+
+
 class ConsentSectionOut(BaseModel):
     title: str
     text: str

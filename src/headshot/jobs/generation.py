@@ -21,6 +21,7 @@ from headshot.engines.protocol import (
     LocalEngine,
     Look,
 )
+from headshot.services.consent_gate import halt_without_consent
 from headshot.services.container import Services
 from headshot.storage.records import Generation, Headshot, Photo, Training
 
@@ -43,7 +44,9 @@ class Job:
 
 def run_generation(services: Services, generation_id: str) -> None:
     with services.db.transaction() as db:
-        row = db.get(Generation, generation_id)
+        row = db.get(Generation, generation_id, with_for_update=True)
+        if row is not None:
+            halt_without_consent(db, row, clock=services.clock, audit=services.audit)
         engine_name = row.engine if row else ""
     remote = services.engines.remote.get(engine_name)
     if remote is not None:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from headshot.domain.jobs import TERMINAL
 from headshot.engines.protocol import EngineError, TrainingImage, TrainingRequest
+from headshot.services.consent_gate import halt_without_consent
 from headshot.services.container import Services
 from headshot.storage.records import Photo, Training
 
@@ -22,9 +23,10 @@ log = logging.getLogger(__name__)
 
 def run_training(services: Services, training_id: str) -> None:
     with services.db.transaction() as db:
-        row = db.get(Training, training_id)
+        row = db.get(Training, training_id, with_for_update=True)
         if row is None:
             return
+        halt_without_consent(db, row, clock=services.clock, audit=services.audit)
         engine_name, status = row.engine, row.status
     remote = services.engines.remote.get(engine_name)
     if remote is not None:

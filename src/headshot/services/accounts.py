@@ -17,6 +17,8 @@ from headshot.domain.errors import (
 )
 from headshot.domain.models import ALL_SCOPES, LoginResult, Principal, Scope, UserView
 from headshot.services.audit import AuditLog, AuditView, audit_page
+from headshot.services.consent_gate import cancel_active_jobs
+from headshot.services.queue import JobQueue
 from headshot.services.ratelimit import RateLimiter
 from headshot.services.secrets import (
     API_TOKEN_PREFIX,
@@ -41,8 +43,10 @@ class Accounts:
         passwords: Passwords,
         audit: AuditLog,
         clock: Callable[[], datetime],
+        queue: JobQueue | None = None,
     ) -> None:
         self._db = db
+        self._queue = queue
         self._settings = settings
         self._passwords = passwords
         self._audit = audit
@@ -150,6 +154,9 @@ class Accounts:
             return _user_view(db, user)
 
     def set_consent(self, principal: Principal, *, biometric_processing: bool) -> UserView:
+        """Give or withdraw consent. Withdrawal stops processing at once: every queued or
+        running job of the person is cancelled (the job code then cancels it at the provider)."""
+        stopped: tuple[list[str], list[str]] = ([], [])
         with self._db.transaction() as db:
             current = _active_consent(db, principal.user_id)
             if biometric_processing and current is None:
@@ -169,10 +176,19 @@ class Accounts:
                 self._audit.record(
                     db, subject=principal.user_id, actor="user", action="consent.withdraw"
                 )
+                stopped = cancel_active_jobs(
+                    db, principal.user_id, clock=self._clock, audit=self._audit
+                )
             db.flush()
             user = db.get(User, principal.user_id)
             assert user is not None
-            return _user_view(db, user)
+            view = _user_view(db, user)
+        if self._queue is not None:
+            for training_id in stopped[0]:
+                self._queue.run_training(training_id)
+            for generation_id in stopped[1]:
+                self._queue.run_generation(generation_id)
+        return view
 
     def audit_page(
         self, principal: Principal, *, cursor: str | None, limit: int = 50, everyone: bool = False

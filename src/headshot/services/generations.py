@@ -12,6 +12,7 @@ from headshot.domain.jobs import TERMINAL
 from headshot.domain.models import GenerationView, Look, Principal
 from headshot.domain.styles import Axis, find_style
 from headshot.services.audit import AuditLog
+from headshot.services.consent_gate import require_consent
 from headshot.services.queue import JobQueue
 from headshot.storage.db import Database
 from headshot.storage.records import Generation, Headshot, Training
@@ -48,6 +49,7 @@ class Generations:
         _check_request(looks, images_per_look)
         with self._db.transaction() as db:
             model = OwnerScope(db, principal.user_id).get(Training, model_id)
+            require_consent(db, principal.user_id)
             if model.status != "succeeded":
                 raise ConflictError(
                     "This model version is not trained yet.", code="model_not_ready"

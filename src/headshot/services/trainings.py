@@ -16,6 +16,7 @@ from headshot.domain.jobs import TERMINAL
 from headshot.domain.models import Principal, TrainingView
 from headshot.services.audit import AuditLog
 from headshot.services.blobs import BlobJanitor
+from headshot.services.consent_gate import require_consent
 from headshot.services.photos import Photos
 from headshot.services.queue import JobQueue
 from headshot.storage.db import Database
@@ -71,6 +72,7 @@ class Trainings:
         with self._db.transaction() as db:
             scope = OwnerScope(db, principal.user_id)
             session = scope.get(PhotoSession, session_id, for_update=True)
+            require_consent(db, principal.user_id)
             photos = scope.all(Photo, Photo.session_id == session.id, Photo.accepted.is_(True))
             dataset = sorted((p for p in photos if p.id not in excluded), key=lambda p: p.id)
             version, parent_id = _next_version(db, session.id)

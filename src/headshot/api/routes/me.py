@@ -6,7 +6,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from headshot.api.deps import CurrentUser, ServicesDep
-from headshot.api.schemas import ConsentIn, ConsentSectionOut, ConsentTextOut, UserOut
+from headshot.api.schemas import (
+    ConsentIn,
+    ConsentOut,
+    ConsentSectionOut,
+    ConsentTextOut,
+    UserOut,
+)
 from headshot.api.schemas_privacy import AuditEntryOut, AuditPageOut, DeletionReceiptOut
 from headshot.domain.consent import CONSENT_VERSION, consent_sections, consent_text
 
@@ -35,9 +41,18 @@ def consent(services: ServicesDep) -> ConsentTextOut:
 
 
 @router.post("/me/consent")
-def give_consent(body: ConsentIn, principal: CurrentUser, services: ServicesDep) -> UserOut:
+def give_consent(body: ConsentIn, principal: CurrentUser, services: ServicesDep) -> ConsentOut:
     view = services.accounts.set_consent(principal, biometric_processing=body.biometric_processing)
-    return UserOut.of(view)
+    if view.consent_given:
+        return ConsentOut(**view.__dict__)
+    return ConsentOut(
+        **view.__dict__,
+        message=(
+            "Consent withdrawn: we stopped processing your photos and cancelled your running "
+            "jobs. Your data is still stored; erase it all with DELETE /api/v1/me."
+        ),
+        erasure_url="/api/v1/me",
+    )
 
 
 @router.delete("/me")
