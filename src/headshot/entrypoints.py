@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from headshot.domain.privacy import DeletionReceiptView
 from headshot.services.audit import AuditLog
 from headshot.services.provider_keys import ProviderKeys
+from headshot.services.retention import RetentionReport
 from headshot.settings import Settings, load_settings
 from headshot.storage.crypto import MasterKeyring
 from headshot.storage.db import Database
@@ -92,6 +93,15 @@ def erase_user(email: str) -> DeletionReceiptView | None:
         return services.erasure.erase_account(user_id, actor="operator")
     finally:
         for stop in services.on_shutdown:
+            stop()
+
+
+def enforce_retention() -> RetentionReport:
+    runtime = build_runtime(load_settings())
+    try:
+        return runtime.services.retention.run()
+    finally:
+        for stop in runtime.services.on_shutdown:
             stop()
 
 

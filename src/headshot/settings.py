@@ -86,9 +86,6 @@ class RetentionSettings(BaseModel):
     inactive_erase_grace_days: int = Field(
         30, gt=0, description="Days between the inactivity warning and the account's erasure."
     )
-    dataset_url_ttl_s: int = Field(
-        6 * 3600, gt=0, description="Lifetime of the signed URL at which fal fetches a selfie zip."
-    )
     provider_deletion_retry_s: float = Field(
         300.0, gt=0, description="First wait before asking the provider again to delete a payload."
     )
@@ -155,6 +152,11 @@ class Settings(BaseSettings):
     likeness_threshold: float = Field(
         0.36, ge=-1, le=1, description="Headshots less like the person than this are flagged."
     )
+    smtp_url: SecretStr | None = Field(
+        None,
+        description="Mail server for notices, `smtp://user:password@host:port` or `smtps://…`.",
+    )
+    mail_from: str = Field("headshot@localhost", description="Sender address of notices.")
     log_level: str = Field("INFO", description="Logging level.")
     log_json: bool = Field(True, description="Structured JSON logs (else plain text).")
     uploads: UploadLimits = Field(default_factory=UploadLimits)

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from headshot.imaging.pipeline import PhotoValidator
     from headshot.jobs import BoundTasks
     from headshot.services.erasure import Erasure
+    from headshot.services.retention import Retention
     from headshot.services.webhooks import FalWebhooks
     from headshot.storage.crypto import MasterKeyring
 
@@ -199,6 +200,9 @@ def build_services(
         audit=audit,
         clock=clock,
     )
+    erasure = make_erasure(
+        settings, engines, db=db, vault=vault, janitor=janitor, audit=audit, clock=clock
+    )
     services = Services(
         settings=settings,
         maintenance=Maintenance(db=db, clock=clock, rate_window_s=settings.auth.login_window_s),
@@ -231,8 +235,9 @@ def build_services(
         blobs=vault,
         likeness=ImagingLikeness(validator),
         queue=queue,
-        erasure=make_erasure(
-            settings, engines, db=db, vault=vault, janitor=janitor, audit=audit, clock=clock
+        erasure=erasure,
+        retention=make_retention(
+            settings, db=db, janitor=janitor, erasure=erasure, audit=audit, clock=clock
         ),
         exporter=Exporter(db=db, blobs=vault, audit=audit, clock=clock),
     )
@@ -242,6 +247,32 @@ def build_services(
     if secret is not None and "fal" in engines.remote:
         services.fal_webhooks = make_fal_webhooks(settings, secret, db=db, queue=queue)
     return services
+
+
+def make_retention(
+    settings: Settings,
+    *,
+    db: Database,
+    janitor: BlobJanitor,
+    erasure: Erasure,
+    audit: AuditLog,
+    clock: Callable[[], datetime],
+) -> Retention:
+    from headshot.services.notify import LogNotifier, Notifier, SmtpNotifier
+    from headshot.services.retention import Retention
+
+    notifier: Notifier = LogNotifier()
+    if settings.smtp_url is not None:
+        notifier = SmtpNotifier(settings.smtp_url.get_secret_value(), sender=settings.mail_from)
+    return Retention(
+        db=db,
+        janitor=janitor,
+        erasure=erasure,
+        notifier=notifier,
+        audit=audit,
+        clock=clock,
+        limits=settings.retention,
+    )
 
 
 def make_erasure(

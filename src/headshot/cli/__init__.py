@@ -24,6 +24,7 @@ def build_cli() -> typer.Typer:
     app.command("config")(ops.config_command)
     app.add_typer(ops.build_keys_cli(), name="keys")
     app.add_typer(ops.build_users_cli(), name="users")
+    app.add_typer(ops.build_retention_cli(), name="retention")
     return app
 
 

@@ -27,6 +27,14 @@ def build_users_cli() -> typer.Typer:
     return users
 
 
+def build_retention_cli() -> typer.Typer:
+    from headshot.cli import retention
+
+    group = typer.Typer(help="Retention of personal data (operator tools).", no_args_is_help=True)
+    group.command("run")(retention.run_command)
+    return group
+
+
 def migrate_command() -> None:
     """Create or upgrade the database schema."""
     from headshot.settings import load_settings

@@ -33,6 +33,7 @@ def bind_jobs(huey: Huey, services: Services) -> BoundTasks[Services]:
     jobs.add_maintenance("requeue_stale_generations", _requeue_stale_generations)
     deletions = jobs.task(name="delete_provider_payloads", retry=RETRY)(_delete_provider_payloads)
     jobs.add_maintenance("provider_deletions", _delete_provider_payloads)
+    jobs.periodic(every_minutes=60, name="enforce_retention")(_enforce_retention)
     bound = jobs.bind(huey, services)
 
     def enqueue_training(job_id: str, delay_s: float) -> object:
@@ -45,6 +46,10 @@ def bind_jobs(huey: Huey, services: Services) -> BoundTasks[Services]:
     services.queue.attach(training=enqueue_training, generation=enqueue_generation)
     services.erasure.attach(lambda: bound[deletions]())
     return bound
+
+
+def _enforce_retention(services: Services) -> None:
+    services.retention.run()
 
 
 def _delete_provider_payloads(services: Services) -> None:

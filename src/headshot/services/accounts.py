@@ -31,6 +31,7 @@ from headshot.settings import AuthSettings
 from headshot.storage.db import Database
 from headshot.storage.records import ApiToken, AuthSession, Consent, User
 
+ACTIVITY_RESOLUTION = timedelta(hours=1)
 BAD_LOGIN = "That email and password do not match an account."
 
 
@@ -67,7 +68,13 @@ class Accounts:
                 raise ConflictError(
                     "An account with that email already exists.", code="email_taken"
                 )
-            user = User(email=email, password_hash=self._passwords.hash(password))
+            now = self._clock()
+            user = User(
+                email=email,
+                password_hash=self._passwords.hash(password),
+                created_at=now,
+                last_active_at=now,
+            )
             db.add(user)
             db.flush()
             self._audit.record(db, subject=user.id, actor="user", action="account.register")
@@ -99,7 +106,7 @@ class Accounts:
         now = self._clock()
         expires = now + timedelta(seconds=self._settings.session_ttl_s)
         db.add(AuthSession(user_id=user.id, token_hash=digest(token), expires_at=expires))
-        user.last_active_at = now
+        user.last_active_at, user.inactivity_warned_at = now, None
         self._audit.record(db, subject=user.id, actor="user", action="account.login")
         return LoginResult(access_token=token, expires_at=expires, user=_user_view(db, user))
 
@@ -131,6 +138,7 @@ class Accounts:
         user = db.get(User, row.user_id)
         if user is None:
             return None
+        self._seen(user)
         return Principal(user.id, user.is_operator, "session", row.id, ALL_SCOPES)
 
     def _authenticate_api_token(self, db: Session, secret: str) -> Principal | None:
@@ -142,9 +150,16 @@ class Accounts:
         if user is None:
             return None
         row.last_used_at = now
+        self._seen(user)
         scopes: tuple[Scope, ...] = tuple(s for s in ALL_SCOPES if s in row.scopes)
         # Operator rights are never delegated to personal API tokens.
         return Principal(user.id, False, "api_token", row.id, scopes)
+
+    def _seen(self, user: User) -> None:
+        """Activity keeps an account from the inactivity erasure (written at most hourly)."""
+        now = self._clock()
+        if now - user.last_active_at >= ACTIVITY_RESOLUTION or user.inactivity_warned_at:
+            user.last_active_at, user.inactivity_warned_at = now, None
 
     def me(self, principal: Principal) -> UserView:
         with self._db.transaction() as db:

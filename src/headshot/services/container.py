@@ -20,6 +20,7 @@ from headshot.services.maintenance import Maintenance
 from headshot.services.photos import Photos
 from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
+from headshot.services.retention import Retention
 from headshot.services.sessions import Sessions
 from headshot.services.trainings import Trainings
 from headshot.services.webhooks import FalWebhooks
@@ -51,6 +52,7 @@ class Services:
     provider_keys: ProviderKeys
     erasure: Erasure
     exporter: Exporter
+    retention: Retention
     fal_webhooks: FalWebhooks | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     on_startup: list[Callable[[], object]] = field(default_factory=list)
