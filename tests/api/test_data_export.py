@@ -26,7 +26,14 @@ from headshot.storage.records import (
     User,
 )
 from tests.api.conftest import sign_up
-from tests.api.pipeline_helpers import API, SAME_PERSON, SMALL_SET, generation, trained_model
+from tests.api.pipeline_helpers import (
+    API,
+    SAME_PERSON,
+    SMALL_SET,
+    generation,
+    ready_session,
+    trained_model,
+)
 
 LOOKS = [
     {"background": "studio-grey", "attire": "as-is", "lighting": "soft-studio"},
@@ -195,3 +202,28 @@ def test_export_memory_does_not_grow_with_the_account(
     # Five times the data, about the same peak (a few KiB per file of zip directory at most).
     assert large_peak < small_peak + 512 * 1024, (small_peak, large_peak)
     assert large_peak < 4 * 1024 * 1024, large_peak
+
+
+def test_download_all_zips_the_filtered_gallery(
+    client: TestClient, services: Services, testdata: Path
+) -> None:
+    services.settings.validation.min_photos = SMALL_SET["validation"]["min_photos"]
+    headers = sign_up(client, "zip@example.com")
+    session_id = ready_session(client, headers, testdata)
+    model = trained_model(client, headers, session_id)
+    generation(client, headers, model["id"], LOOKS[:2], per_look=2)
+
+    everything = client.get(f"{API}/headshots/archive", headers=headers)
+    office = client.get(f"{API}/headshots/archive?background=office", headers=headers)
+
+    assert everything.status_code == 200 and everything.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(everything.content)).namelist()
+    assert len(names) == 4 and all(n.endswith(".jpg") for n in names)
+    chosen = zipfile.ZipFile(io.BytesIO(office.content))
+    assert len(chosen.namelist()) == 2 and all("-office-" in n for n in chosen.namelist())
+    first = client.get(f"{API}/headshots?background=office", headers=headers).json()["headshots"]
+    served = {
+        client.get(f"{API}/headshots/{h['id']}/image", headers=headers).content for h in first
+    }
+    assert {chosen.read(n) for n in chosen.namelist()} == served
+    assert client.get(f"{API}/headshots/archive").status_code == 401

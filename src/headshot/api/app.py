@@ -24,6 +24,7 @@ from headshot.api.routes import (
     receipts,
     sessions,
     trainings,
+    webapp,
     webhooks,
 )
 from headshot.observability.metrics import metrics_response
@@ -71,6 +72,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(api)
     app.include_router(health.router)
     app.include_router(public.router)
+    app.include_router(webapp.router)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> Response:

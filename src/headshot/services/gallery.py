@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zipfile import ZIP_STORED
 
 from sqlalchemy import Select, or_, select
+from zipstream import ZipStream
 
 from headshot.domain.errors import InvalidInputError, NotFoundError
 from headshot.domain.models import HeadshotView, Principal, ShareView
@@ -76,6 +78,31 @@ class Gallery:
         rows = rows[:limit]
         next_cursor = _encode_cursor(rows[-1]) if more and rows else None
         return GalleryPage(tuple(headshot_view(r) for r in rows), next_cursor)
+
+    def archive(self, principal: Principal, filters: GalleryFilter) -> Iterator[bytes]:
+        """A zip of the chosen headshots, streamed: each image is decrypted into the archive as
+        it is sent, so memory stays flat however many there are."""
+        with self._db.transaction() as db:
+            query = _filtered(OwnerScope(db, principal.user_id).select(Headshot), filters)
+            rows = [
+                (r.id, r.image_key, r.background, r.lighting)
+                for r in db.scalars(query.order_by(Headshot.created_at, Headshot.id))
+            ]
+            self._audit.record(
+                db,
+                subject=principal.user_id,
+                actor="user",
+                action="headshot.download_all",
+                detail={"count": len(rows)},
+            )
+        archive = ZipStream(sized=False)
+        for headshot_id, key, background, lighting in rows:
+            name = f"headshot-{background}-{lighting}-{headshot_id[:8]}.jpg"
+            archive.add(self._lazy(principal.user_id, key), name, compress_type=ZIP_STORED)
+        return iter(archive)
+
+    def _lazy(self, user_id: str, key: str) -> Iterator[bytes]:
+        yield from self._blobs.open(user_id, key)
 
     def get(self, principal: Principal, headshot_id: str) -> HeadshotView:
         with self._db.transaction() as db:

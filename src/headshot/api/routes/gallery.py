@@ -36,6 +36,31 @@ def list_headshots(
     )
 
 
+@router.get(
+    "/headshots/archive",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def download_headshots(
+    principal: CurrentUser,
+    services: ServicesDep,
+    session: str | None = None,
+    model: str | None = None,
+    background: str | None = None,
+    attire: str | None = None,
+    lighting: str | None = None,
+    favorite: bool | None = None,
+    min_likeness: Annotated[float | None, Query(ge=-1, le=1)] = None,
+) -> StreamingResponse:
+    """Every headshot the filters choose (the gallery's filters), in one zip."""
+    filters = GalleryFilter(session, model, background, attire, lighting, favorite, min_likeness)
+    return StreamingResponse(
+        services.gallery.archive(principal, filters),
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="headshots.zip"'},
+    )
+
+
 @router.get("/headshots/{headshot_id}")
 def get_headshot(headshot_id: str, principal: CurrentUser, services: ServicesDep) -> HeadshotOut:
     return HeadshotOut.of(services.gallery.get(principal, headshot_id))

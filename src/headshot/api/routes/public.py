@@ -11,19 +11,15 @@ from headshot.api.deps import ServicesDep
 
 router = APIRouter(tags=["public"])
 
+# Styles come from a file of ours: the CSP allows no inline style.
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>Headshot</title>
-<style>
-body{{margin:0;min-height:100vh;display:grid;place-items:center;background:#111418;
-font:16px/1.4 system-ui,sans-serif;color:#e8eaed}}
-main{{max-width:min(92vw,560px);text-align:center}}
-img{{width:100%;height:auto;border-radius:12px;box-shadow:0 12px 40px #0008}}
-p{{color:#b9bec6}}
-</style></head>
-<body><main><img src="{image}" alt="A professional headshot">
+<title>A shared headshot</title>
+<link rel="stylesheet" href="/app/share.css">
+</head>
+<body><main><img src="{image}" alt="A professional headshot" width="1024" height="1280">
 <p>Shared with Headshot. This link expires {expires}.</p></main></body></html>"""
 
 

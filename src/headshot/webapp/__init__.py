@@ -1,0 +1,1 @@
+"""The installable web app (static files served by `api.routes.webapp`)."""

@@ -1,0 +1,52 @@
+// Service worker: the app shell works offline. API answers are never cached (they hold personal
+// data); the shell is served from the cache when the network is away.
+const VERSION = "headshot-shell-v1";
+const SHELL = [
+  "/",
+  "/manifest.webmanifest",
+  "/app/app.css",
+  "/app/js/main.js",
+  "/app/js/api.js",
+  "/app/js/dom.js",
+  "/app/js/events.js",
+  "/app/js/images.js",
+  "/app/js/queue.js",
+  "/app/js/views/account.js",
+  "/app/js/views/auth.js",
+  "/app/js/views/batch.js",
+  "/app/js/views/batches.js",
+  "/app/js/views/gallery.js",
+  "/app/js/views/looks.js",
+  "/app/icons/icon-192.png",
+  "/app/icons/icon-512.png",
+];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(VERSION).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(caches.keys()
+    .then((names) => Promise.all(names.filter((n) => n !== VERSION).map((n) => caches.delete(n))))
+    .then(() => self.clients.claim()));
+});
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== location.origin) return;
+  if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/s/")) return;
+  if (event.request.mode === "navigate") {
+    // Network first, so a new version shows at once; the cached shell when offline.
+    event.respondWith(fetch(event.request).catch(() => caches.match("/")));
+    return;
+  }
+  if (url.pathname.startsWith("/app/") || url.pathname === "/manifest.webmanifest") {
+    event.respondWith(fetch(event.request)
+      .then((response) => {
+        const copy = response.clone();
+        if (response.ok) caches.open(VERSION).then((cache) => cache.put(event.request, copy));
+        return response;
+      })
+      .catch(() => caches.match(event.request)));
+  }
+});
