@@ -32,3 +32,21 @@ def huge_png_header(width: int = 30000, height: int = 30000) -> bytes:
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+# Random ciphertext holds any given 3-byte sequence about once per 16 MiB, so short magic numbers
+# are looked for only where a file starts; longer markers anywhere.
+_MAGICS = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF")
+_MARKERS = (
+    b"JFIF\x00",
+    b"Exif\x00\x00",
+    b"\x89PNG\r\n\x1a\n",
+    b"ftypheic",
+    b"ftypmif1",
+    b"WEBPVP8",
+)
+
+
+def looks_like_plain_image(content: bytes) -> bool:
+    """Whether stored bytes look like an unencrypted image."""
+    return content.startswith(_MAGICS) or any(marker in content for marker in _MARKERS)

@@ -14,10 +14,9 @@ from sqlalchemy import func, select
 from headshot.services.container import Services
 from headshot.storage.records import Photo
 from tests.api.conftest import sign_up
-from tests.api.photo_helpers import huge_png_header, portrait_bytes
+from tests.api.photo_helpers import huge_png_header, looks_like_plain_image, portrait_bytes
 
 API = "/api/v1"
-IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"ftypheic", b"ftypmif1", b"RIFF")
 
 
 def new_session(client: TestClient, headers: dict[str, str]) -> str:
@@ -66,9 +65,7 @@ def test_upload_stores_encrypted_and_serves_images(
     for path in services.settings.data_dir.rglob("*"):
         if path.is_file() and path.suffix not in {".db", ".db-wal", ".db-shm"}:
             content = path.read_bytes()
-            assert not any(sig in content for sig in IMAGE_SIGNATURES), (
-                f"plaintext image in {path.name}"
-            )
+            assert not looks_like_plain_image(content), f"plaintext image in {path.name}"
 
     listed = client.get(f"{API}/sessions/{session_id}/photos", headers=headers).json()["photos"]
     assert [p["id"] for p in listed] == [report["id"]]

@@ -94,6 +94,11 @@ def test_fal_training_and_generation(
         threshold = services.settings.likeness_threshold
         assert all(h["likeness"] is not None and h["likeness"] > threshold for h in gallery)
         assert not any(h["flagged"] for h in gallery)
+        # Provider-side copies minimised (privacy): no request history at fal, short expiries.
+        submits = fal_double.received_on("submit")
+        assert submits and all(r.headers.get("x-fal-store-io") == "0" for r in submits)
+        assert all(r.headers.get("x-fal-object-lifecycle-preference") for r in submits)
+        assert fal_double.uploads and all(u.lifecycle for u in fal_double.uploads)
 
 
 def test_flow_completes_under_thirty_percent_faults(

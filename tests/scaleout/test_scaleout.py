@@ -20,10 +20,8 @@ from headshot.settings import Settings
 from headshot.storage.records import AuthSession
 from headshot.wiring import build_runtime
 from tests.api.conftest import sign_up
-from tests.api.photo_helpers import portrait_bytes
+from tests.api.photo_helpers import looks_like_plain_image, portrait_bytes
 from tests.scaleout.conftest import wait_until
-
-IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG")
 
 
 def test_web_and_worker_on_postgres_redis_s3(
@@ -52,7 +50,7 @@ def test_web_and_worker_on_postgres_redis_s3(
             body = s3_client.get_object(Bucket=scaleout_env["bucket"], Key=item["Key"])[
                 "Body"
             ].read()
-            assert not any(sig in body for sig in IMAGE_SIGNATURES)
+            assert not looks_like_plain_image(body)
 
         with services.db.transaction() as db:
             db.add(

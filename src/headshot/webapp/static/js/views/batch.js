@@ -6,12 +6,15 @@ import * as events from "../events.js";
 import { prepare } from "../images.js";
 import * as queue from "../queue.js";
 
-function photoCard(report) {
+// `preview`: the picture the person chose, shown while it uploads and for a rejected photo
+// (which the server does not keep).
+function photoCard(report, preview) {
   const rejected = !report.accepted;
   const errors = (report.findings || []).filter((f) => f.severity === "error");
   const warnings = (report.findings || []).filter((f) => f.severity !== "error");
-  const thumb = report.id && !rejected
-    ? h("img", { class: "thumb", alt: "", src: "/api/v1/photos/" + report.id + "/image?size=thumb", width: 72, height: 72 })
+  const source = report.id && !rejected ? "/api/v1/photos/" + report.id + "/image?size=thumb" : preview;
+  const thumb = source
+    ? h("img", { class: "thumb", alt: "", src: source, width: 72, height: 72 })
     : h("div", { class: "thumb", "aria-hidden": "true" });
   return h("article", { class: "photo" + (rejected ? " rejected" : ""), "aria-label": "Photo " + report.filename },
     thumb,
@@ -23,12 +26,13 @@ function photoCard(report) {
 }
 
 function pendingCard(item) {
+  const preview = URL.createObjectURL(item.blob);
   const bar = h("progress", { max: "1", value: "0", "aria-label": "Upload of " + item.name });
   const state = h("span", { class: "small muted" }, navigator.onLine ? "Waiting…" : "Queued: uploads when you are back online");
   const card = h("article", { class: "photo", "aria-label": "Photo " + item.name, "data-upload": item.id },
-    h("div", { class: "thumb", "aria-hidden": "true" }),
+    h("img", { class: "thumb", alt: "", src: preview, width: 72, height: 72 }),
     h("div", {}, h("div", { class: "row spread" }, h("span", { class: "name" }, item.name), badge("wait", "Uploading")), state, bar));
-  return { card, bar, state };
+  return { card, bar, state, preview };
 }
 
 function readinessCard(report) {
@@ -139,13 +143,13 @@ export async function batchView(sessionId) {
     }
     if (event.type === "waiting") slot.state.textContent = "Queued: uploads when you are back online";
     if (event.type === "done") {
-      slot.card.replaceWith(...event.reports.map(photoCard));
+      slot.card.replaceWith(...event.reports.map((report) => photoCard(report, slot.preview)));
       pending.delete(event.item.id);
       refreshReadiness();
     }
     if (event.type === "failed") {
       slot.card.replaceWith(photoCard({ filename: event.item.name, accepted: false,
-        findings: [{ severity: "error", message: event.error.message, tip: "" }] }));
+        findings: [{ severity: "error", message: event.error.message, tip: "" }] }, slot.preview));
       pending.delete(event.item.id);
     }
   });
