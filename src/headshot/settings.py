@@ -86,6 +86,9 @@ class RetentionSettings(BaseModel):
     inactive_erase_grace_days: int = Field(
         30, gt=0, description="Days between the inactivity warning and the account's erasure."
     )
+    dataset_url_ttl_s: int = Field(
+        6 * 3600, gt=0, description="Lifetime of the signed URL at which fal fetches a selfie zip."
+    )
     provider_deletion_retry_s: float = Field(
         300.0, gt=0, description="First wait before asking the provider again to delete a payload."
     )

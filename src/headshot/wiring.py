@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from headshot.imaging.models import FaceModels
     from headshot.imaging.pipeline import PhotoValidator
     from headshot.jobs import BoundTasks
+    from headshot.services.datasets import DatasetLinks
     from headshot.services.erasure import Erasure
     from headshot.services.retention import Retention
     from headshot.services.webhooks import FalWebhooks
@@ -110,6 +111,7 @@ def make_engines(
     provider_keys: ProviderKeys | None = None,
     *,
     webhook_secret: bytes | None = None,
+    publish: Callable[[bytes, str], str] | None = None,
 ) -> EngineSet:
     from headshot.engines.studio import StudioEngine, StudioModels
 
@@ -118,7 +120,9 @@ def make_engines(
     remote: dict[str, Engine] = {}
     # Keys stored with `headshot keys add` count as configured when the engine is chosen.
     if settings.fal_key or (provider_keys is not None and settings.engine == "fal"):
-        remote["fal"] = make_fal_engine(settings, provider_keys, webhook_secret=webhook_secret)
+        remote["fal"] = make_fal_engine(
+            settings, provider_keys, webhook_secret=webhook_secret, publish=publish
+        )
     return EngineSet(default=settings.effective_engine, local={"studio": studio}, remote=remote)
 
 
@@ -127,6 +131,7 @@ def make_fal_engine(
     provider_keys: ProviderKeys | None = None,
     *,
     webhook_secret: bytes | None = None,
+    publish: Callable[[bytes, str], str] | None = None,
 ) -> Engine:
     """The fal engine over the stored keys, or over the configured ones alone without a database
     (provider_keys None)."""
@@ -151,11 +156,39 @@ def make_fal_engine(
         api_url=settings.fal_api_url,
         webhook_url=webhook_url(settings) if webhook_secret else None,
         webhook_secret=webhook_secret,
+        publish=publish,
     )
 
 
 def webhook_url(settings: Settings) -> str:
     return f"{(settings.public_url or '').rstrip('/')}/api/v1/fal/webhook"
+
+
+def make_dataset_links(
+    settings: Settings,
+    keyring: MasterKeyring,
+    *,
+    db: Database,
+    vault: Vault,
+    clock: Callable[[], datetime],
+) -> DatasetLinks | None:
+    """Signed URLs of ours for selfie zips, when fal can reach this server."""
+    import hashlib
+    import hmac
+
+    from headshot.services.datasets import DatasetLinks
+
+    if not settings.public_url:
+        return None
+    secret = hmac.new(keyring.current.material, b"headshot dataset links", hashlib.sha256)
+    return DatasetLinks(
+        db=db,
+        blobs=vault,
+        secret=secret.digest(),
+        public_url=settings.public_url,
+        ttl_s=settings.retention.dataset_url_ttl_s,
+        clock=clock,
+    )
 
 
 def webhook_secret(keyring: MasterKeyring) -> bytes:
@@ -188,7 +221,14 @@ def build_services(
     queue = LateBoundQueue()
     janitor = BlobJanitor(vault)
     secret = webhook_secret(keyring) if settings.public_url else None
-    engines = make_engines(settings, validator, provider_keys, webhook_secret=secret)
+    datasets = make_dataset_links(settings, keyring, db=db, vault=vault, clock=clock)
+    engines = make_engines(
+        settings,
+        validator,
+        provider_keys,
+        webhook_secret=secret,
+        publish=datasets.publish if datasets else None,
+    )
     accounts = Accounts(
         db=db, settings=settings.auth, passwords=Passwords(), audit=audit, clock=clock, queue=queue
     )
@@ -237,8 +277,15 @@ def build_services(
         queue=queue,
         erasure=erasure,
         retention=make_retention(
-            settings, db=db, janitor=janitor, erasure=erasure, audit=audit, clock=clock
+            settings,
+            db=db,
+            janitor=janitor,
+            erasure=erasure,
+            audit=audit,
+            clock=clock,
+            discard_dataset=datasets.discard if datasets else None,
         ),
+        datasets=datasets,
         exporter=Exporter(db=db, blobs=vault, audit=audit, clock=clock),
     )
     services.readiness_checks["database"] = lambda: _ping_database(db)
@@ -257,6 +304,7 @@ def make_retention(
     erasure: Erasure,
     audit: AuditLog,
     clock: Callable[[], datetime],
+    discard_dataset: Callable[[str], bool] | None = None,
 ) -> Retention:
     from headshot.services.notify import LogNotifier, Notifier, SmtpNotifier
     from headshot.services.retention import Retention
@@ -272,6 +320,7 @@ def make_retention(
         audit=audit,
         clock=clock,
         limits=settings.retention,
+        discard_dataset=discard_dataset,
     )
 
 

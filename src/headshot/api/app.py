@@ -14,6 +14,7 @@ from headshot.api.middleware import wrap_http_middleware
 from headshot.api.routes import (
     admin,
     auth,
+    datasets,
     events,
     gallery,
     generations,
@@ -67,6 +68,7 @@ def create_app(services: Services) -> FastAPI:
         admin,
         webhooks,
         receipts,
+        datasets,
     ):
         api.include_router(module.router)
     app.include_router(api)

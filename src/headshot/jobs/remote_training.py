@@ -43,6 +43,15 @@ GAVE_UP = (
 
 
 def step_training(services: Services, engine: Engine, training_id: str) -> None:
+    try:
+        _step(services, engine, training_id)
+    finally:
+        # The selfie zip lives exactly as long as its training runs.
+        if services.datasets is not None:
+            services.datasets.discard(training_id)
+
+
+def _step(services: Services, engine: Engine, training_id: str) -> None:
     with services.db.transaction() as db:
         row = db.get(Training, training_id)
         if row is None:

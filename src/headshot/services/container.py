@@ -12,6 +12,7 @@ from headshot.services.api_tokens import ApiTokens
 from headshot.services.audit import AuditLog
 from headshot.services.blobs import UserBlobs
 from headshot.services.data_export import Exporter
+from headshot.services.datasets import DatasetLinks
 from headshot.services.engines import EngineSet, Likeness
 from headshot.services.erasure import Erasure
 from headshot.services.gallery import Gallery
@@ -54,6 +55,7 @@ class Services:
     exporter: Exporter
     retention: Retention
     fal_webhooks: FalWebhooks | None = None
+    datasets: DatasetLinks | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     on_startup: list[Callable[[], object]] = field(default_factory=list)
     on_shutdown: list[Callable[[], object]] = field(default_factory=list)

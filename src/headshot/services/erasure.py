@@ -283,7 +283,7 @@ class Erasure:
     def _gather_trainings(self, scope: OwnerScope, doomed: _Doomed, where: Any) -> None:
         for training in scope.all(Training, where):
             doomed.counts["model_versions"] += 1
-            doomed.blob_keys += [training.weights_key] if training.weights_key else []
+            doomed.blob_keys += [k for k in (training.weights_key, training.dataset_key) if k]
             if training.engine in self._providers and training.provider_request_id:
                 handle = training.provider_handle if training.status in ACTIVE else None
                 running = {"kind": "training", "data": handle} if handle else None

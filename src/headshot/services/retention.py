@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 class RetentionReport:
     photos_deleted: int = 0
     sessions_purged: int = 0
+    datasets_deleted: int = 0
     accounts_warned: int = 0
     accounts_erased: int = 0
 
@@ -42,6 +43,7 @@ class Retention:
         audit: AuditLog,
         clock: Callable[[], datetime],
         limits: RetentionSettings,
+        discard_dataset: Callable[[str], bool] | None = None,
     ) -> None:
         self._db = db
         self._janitor = janitor
@@ -50,11 +52,13 @@ class Retention:
         self._audit = audit
         self._clock = clock
         self._limits = limits
+        self._discard_dataset = discard_dataset
 
     def run(self) -> RetentionReport:
         photos, sessions = self.purge_source_photos()
+        datasets = self.sweep_datasets()
         warned, erased = self.handle_inactive_accounts()
-        report = RetentionReport(photos, sessions, warned, erased)
+        report = RetentionReport(photos, sessions, datasets, warned, erased)
         if any(vars(report).values()):
             log.info("retention: %s", vars(report))
         return report
@@ -112,6 +116,18 @@ class Retention:
             owner = session.user_id
         self._janitor.delete(owner, keys)
         return len(photos)
+
+    def sweep_datasets(self) -> int:
+        """Selfie zips of trainings that have ended (their job deletes them; this catches what
+        a crash left behind)."""
+        if self._discard_dataset is None:
+            return 0
+        with self._db.transaction() as db:
+            query = select(Training.id).where(
+                Training.dataset_key.is_not(None), Training.status.not_in(ACTIVE)
+            )
+            ended = list(db.scalars(query))
+        return sum(1 for training_id in ended if self._discard_dataset(training_id))
 
     def handle_inactive_accounts(self) -> tuple[int, int]:
         now = self._clock()

@@ -186,6 +186,8 @@ class Training(Base):
     provider_request_id: Mapped[str | None] = mapped_column(String(100), default=None)
     provider_handle: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     submit_state: Mapped[str] = mapped_column(String(20), default="pending")
+    # Our encrypted copy of the selfie zip while fal fetches it by signed URL; gone at the end.
+    dataset_key: Mapped[str | None] = mapped_column(String(200), default=None)
     weights_key: Mapped[str | None] = mapped_column(String(200), default=None)
     weights_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     logs_tail: Mapped[list[Any]] = mapped_column(default=list)
