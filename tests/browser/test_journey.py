@@ -97,6 +97,8 @@ def test_the_whole_journey_with_the_studio(
     expect(shots).to_have_count(1)
     page.get_by_label("Background").select_option(label="All")
     expect(shots).to_have_count(2)
+    page.get_by_label("Model version").select_option(label="Office 2026 · v1")
+    expect(shots).to_have_count(2)
     page.evaluate("document.querySelector('.gallery').scrollIntoView(); window.scrollBy(0, -70)")
     shot(page, "6-gallery")
 

@@ -6,7 +6,8 @@ import * as events from "../events.js";
 
 async function tokensCard() {
   const { tokens } = await get("/auth/tokens");
-  const list = h("ul", { class: "list" }, tokens.filter((t) => !t.revoked).map((t) => h("li", { class: "row spread" },
+  const live = tokens.filter((t) => !t.revoked);
+  const list = live.length === 0 ? h("p", { class: "small muted" }, "No tokens yet.") : h("ul", { class: "list" }, live.map((t) => h("li", { class: "row spread" },
     h("span", {}, h("strong", {}, t.name), " ", h("span", { class: "small muted" }, t.prefix + "… · " + t.scopes.join(", "))),
     h("button", { type: "button", class: "link", onclick: async () => { await del("/auth/tokens/" + t.id); refresh(); } }, "Revoke " + t.name))));
   const name = h("input", { id: "token-name", type: "text", maxlength: "100" });

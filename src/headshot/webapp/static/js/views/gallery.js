@@ -50,6 +50,10 @@ function card(headshot, refresh) {
 export async function galleryView() {
   const initial = new URLSearchParams(location.hash.split("?")[1] || "");
   const [styles, sessions] = await Promise.all([get("/styles"), get("/sessions")]);
+  const models = (await Promise.all(sessions.sessions.map(async (s) =>
+    (await get("/sessions/" + s.id + "/models")).models
+      .filter((m) => m.status === "succeeded")
+      .map((m) => [m.id, s.name + " · v" + m.version])))).flat();
   const filters = { session: "", model: initial.get("model") || "", background: "", attire: "", lighting: "", favorite: "", min_likeness: "" };
   const grid = h("div", { class: "gallery", "aria-label": "Headshots" });
   const more = h("button", { type: "button", class: "secondary wide", hidden: true }, "Load more");
@@ -84,6 +88,7 @@ export async function galleryView() {
   favourites.addEventListener("change", () => { filters.favorite = favourites.checked ? "true" : ""; load(true); });
   const form = h("form", { class: "card filters", "aria-label": "Filters", onsubmit: (e) => e.preventDefault() },
     select("session", "Batch", sessions.sessions.map((s) => [s.id, s.name])),
+    select("model", "Model version", models),
     select("background", "Background", styles.backgrounds.map((s) => [s.id, s.name])),
     select("attire", "Attire", styles.attire.map((s) => [s.id, s.name])),
     select("lighting", "Lighting", styles.lighting.map((s) => [s.id, s.name])),
