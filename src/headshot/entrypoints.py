@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from headshot.domain.privacy import DeletionReceiptView
 from headshot.services.audit import AuditLog
+from headshot.services.container import Services
 from headshot.services.provider_keys import ProviderKeys
 from headshot.services.retention import RetentionReport
 from headshot.settings import Settings, load_settings
@@ -78,22 +79,26 @@ def set_operator(email: str, *, operator: bool) -> bool:
 def erase_user(email: str) -> DeletionReceiptView | None:
     """Erase an account as the operator; None when no account has that email. Provider
     deletions are queued for the workers (or the server's in-process worker)."""
-    from sqlalchemy import select
-
-    from headshot.storage.records import User
-
     runtime = build_runtime(load_settings())
     services = runtime.services
     try:
-        with services.db.transaction() as session:
-            query = select(User.id).where(User.email == email.strip().lower())
-            user_id = session.scalars(query).first()
+        user_id = _user_id(services, email)
         if user_id is None:
             return None
         return services.erasure.erase_account(user_id, actor="operator")
     finally:
         for stop in services.on_shutdown:
             stop()
+
+
+def _user_id(services: Services, email: str) -> str | None:
+    from sqlalchemy import select
+
+    from headshot.storage.records import User
+
+    with services.db.transaction() as session:
+        query = select(User.id).where(User.email == email.strip().lower())
+        return session.scalars(query).first()
 
 
 def enforce_retention() -> RetentionReport:
@@ -108,17 +113,11 @@ def enforce_retention() -> RetentionReport:
 def export_user(email: str, out: Path) -> int | None:
     """Write an account's export archive to `out` (0600, complete or absent); its size, or None
     when no account has that email."""
-    from sqlalchemy import select
-
-    from headshot.storage.records import User
-
     runtime = build_runtime(load_settings())
     services = runtime.services
     partial = out.with_name(f".{out.name}.partial")
     try:
-        with services.db.transaction() as session:
-            query = select(User.id).where(User.email == email.strip().lower())
-            user_id = session.scalars(query).first()
+        user_id = _user_id(services, email)
         if user_id is None:
             return None
         size = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from headshot.api.deps import CurrentUser, ServicesDep
@@ -15,10 +15,7 @@ from headshot.services.gallery import GalleryFilter
 router = APIRouter(tags=["gallery"])
 
 
-@router.get("/headshots")
-def list_headshots(
-    principal: CurrentUser,
-    services: ServicesDep,
+def gallery_filter(
     session: str | None = None,
     model: str | None = None,
     background: str | None = None,
@@ -26,10 +23,22 @@ def list_headshots(
     lighting: str | None = None,
     favorite: bool | None = None,
     min_likeness: Annotated[float | None, Query(ge=-1, le=1)] = None,
+) -> GalleryFilter:
+    """The gallery's filters, shared by the listing and the zip of everything it shows."""
+    return GalleryFilter(session, model, background, attire, lighting, favorite, min_likeness)
+
+
+Filters = Annotated[GalleryFilter, Depends(gallery_filter)]
+
+
+@router.get("/headshots")
+def list_headshots(
+    principal: CurrentUser,
+    services: ServicesDep,
+    filters: Filters,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> HeadshotsOut:
-    filters = GalleryFilter(session, model, background, attire, lighting, favorite, min_likeness)
     page = services.gallery.list(principal, filters, cursor=cursor, limit=limit)
     return HeadshotsOut(
         headshots=[HeadshotOut.of(h) for h in page.headshots], next_cursor=page.next_cursor
@@ -44,16 +53,9 @@ def list_headshots(
 def download_headshots(
     principal: CurrentUser,
     services: ServicesDep,
-    session: str | None = None,
-    model: str | None = None,
-    background: str | None = None,
-    attire: str | None = None,
-    lighting: str | None = None,
-    favorite: bool | None = None,
-    min_likeness: Annotated[float | None, Query(ge=-1, le=1)] = None,
+    filters: Filters,
 ) -> StreamingResponse:
     """Every headshot the filters choose (the gallery's filters), in one zip."""
-    filters = GalleryFilter(session, model, background, attire, lighting, favorite, min_likeness)
     return StreamingResponse(
         services.gallery.archive(principal, filters),
         media_type="application/zip",
