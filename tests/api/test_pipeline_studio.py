@@ -94,7 +94,12 @@ def test_share_links_expose_one_headshot_and_expire(
     assert page.status_code == 200 and "share@example.com" not in page.text
     assert headshot_id not in page.text and model["id"] not in page.text
     assert client.get(f"{path}/image").content[:3] == b"\xff\xd8\xff"
+    listed = client.get(f"{API}/headshots/{headshot_id}/shares", headers=headers).json()["shares"]
+    assert [s["id"] for s in listed] == [share.json()["id"]] and "url" not in listed[0]
     assert client.delete(f"{API}/shares/{share.json()['id']}", headers=headers).status_code == 204
+    assert client.get(f"{API}/headshots/{headshot_id}/shares", headers=headers).json() == {
+        "shares": []
+    }
     assert client.get(path).status_code == 404
     assert client.get("/s/hs_sh_made-up-token").status_code == 404
 

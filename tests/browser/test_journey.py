@@ -115,8 +115,11 @@ def test_the_whole_journey_with_the_studio(
     assert "journey@example.com" not in stranger.content()
     shot(stranger, "7-share-page")
 
-    shots.first.get_by_role("button", name="Revoke link").click()
-    expect(shots.first.get_by_text("Link revoked.")).to_be_visible()
+    shots.first.get_by_role("button", name="Links").click()
+    links = shots.first.get_by_role("list", name="Active links")
+    expect(links.get_by_role("listitem")).to_have_count(1)
+    links.get_by_role("button", name="Revoke").click()
+    expect(shots.first.get_by_text("No active links.")).to_be_visible()
     assert stranger.goto(url).status == 404
 
 

@@ -122,6 +122,16 @@ class ShareIn(BaseModel):
     expires_in_s: int = Field(7 * 24 * 3600, ge=60, le=30 * 24 * 3600)
 
 
+class ActiveShareOut(BaseModel):
+    id: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class ActiveSharesOut(BaseModel):
+    shares: list[ActiveShareOut]
+
+
 class ShareOut(BaseModel):
     id: str
     headshot_id: str

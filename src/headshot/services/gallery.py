@@ -42,6 +42,13 @@ class GalleryPage:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class ActiveShare:
+    id: str
+    created_at: datetime
+    expires_at: datetime
+
+
 class Gallery:
     def __init__(
         self,
@@ -154,6 +161,19 @@ class Gallery:
                 resource=("headshot", headshot.id),
             )
             return ShareView(row.id, headshot.id, f"{self._public_url}/s/{token}", row.expires_at)
+
+    def active_shares(self, principal: Principal, headshot_id: str) -> tuple[ActiveShare, ...]:
+        """The links of a headshot that still work (their URLs are not kept, only hashes)."""
+        now = self._clock()
+        with self._db.transaction() as db:
+            headshot = OwnerScope(db, principal.user_id).get(Headshot, headshot_id)
+            rows = OwnerScope(db, principal.user_id).all(
+                Share,
+                Share.headshot_id == headshot.id,
+                Share.revoked_at.is_(None),
+                Share.expires_at > now,
+            )
+            return tuple(ActiveShare(r.id, r.created_at, r.expires_at) for r in rows)
 
     def revoke(self, principal: Principal, share_id: str) -> None:
         with self._db.transaction() as db:

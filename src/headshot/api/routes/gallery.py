@@ -9,7 +9,15 @@ from fastapi.responses import StreamingResponse
 
 from headshot.api.deps import CurrentUser, ServicesDep
 from headshot.api.routes.receipts import deleted
-from headshot.api.schemas_jobs import HeadshotOut, HeadshotPatch, HeadshotsOut, ShareIn, ShareOut
+from headshot.api.schemas_jobs import (
+    ActiveShareOut,
+    ActiveSharesOut,
+    HeadshotOut,
+    HeadshotPatch,
+    HeadshotsOut,
+    ShareIn,
+    ShareOut,
+)
 from headshot.services.gallery import GalleryFilter
 
 router = APIRouter(tags=["gallery"])
@@ -106,6 +114,13 @@ def share_headshot(
 ) -> ShareOut:
     view = services.gallery.share(principal, headshot_id, expires_in_s=body.expires_in_s)
     return ShareOut.of(view)
+
+
+@router.get("/headshots/{headshot_id}/shares")
+def list_shares(headshot_id: str, principal: CurrentUser, services: ServicesDep) -> ActiveSharesOut:
+    """The headshot's links that still work, so they can be revoked."""
+    shares = services.gallery.active_shares(principal, headshot_id)
+    return ActiveSharesOut(shares=[ActiveShareOut(**s.__dict__) for s in shares])
 
 
 @router.delete("/shares/{share_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -25,12 +25,29 @@ async function share(headshot, slot) {
   try { await navigator.clipboard.writeText(url); toast("Link copied."); } catch (_) { /* shown above */ }
 }
 
+// The headshot's links that still work, each with its own revoke button.
+async function showLinks(headshot, slot) {
+  const { shares } = await get("/headshots/" + headshot.id + "/shares");
+  if (!shares.length) {
+    slot.replaceChildren(h("p", { class: "small muted" }, "No active links."));
+    return;
+  }
+  slot.replaceChildren(h("ul", { class: "list small", "aria-label": "Active links" }, shares.map((share) => {
+    const revoke = h("button", { type: "button", class: "link" }, "Revoke");
+    revoke.addEventListener("click", async () => { await del("/shares/" + share.id); showLinks(headshot, slot); });
+    return h("li", { class: "row spread" },
+      h("span", {}, "Expires " + new Date(share.expires_at).toLocaleDateString()), revoke);
+  })));
+}
+
 function card(headshot, refresh) {
   const slot = h("div", { class: "meta" });
   const favourite = h("button", { type: "button", class: "secondary", "aria-pressed": String(headshot.favorite),
     "aria-label": headshot.favorite ? "Unfavourite" : "Favourite" }, headshot.favorite ? "★" : "☆");
   favourite.addEventListener("click", async () => { await patch("/headshots/" + headshot.id, { favorite: !headshot.favorite }); refresh(); });
   const shareButton = h("button", { type: "button", class: "secondary" }, "Share");
+  const linksButton = h("button", { type: "button", class: "secondary" }, "Links");
+  linksButton.addEventListener("click", () => showLinks(headshot, slot).catch((e) => toast(e.message)));
   shareButton.addEventListener("click", () => share(headshot, slot).catch((e) => toast(e.message)));
   const remove = h("button", { type: "button", class: "secondary", "aria-label": "Delete headshot" }, "Delete");
   remove.addEventListener("click", async () => {
@@ -43,7 +60,7 @@ function card(headshot, refresh) {
     h("div", { class: "meta" }, h("span", { class: "muted" }, likeness), " ", headshot.flagged ? badge("warn", "Low likeness") : null),
     h("div", { class: "actions" }, favourite,
       h("a", { class: "button secondary", href: "/api/v1/headshots/" + headshot.id + "/image", download: "headshot-" + headshot.id + ".jpg" }, "Download"),
-      shareButton, remove),
+      shareButton, linksButton, remove),
     slot);
 }
 
