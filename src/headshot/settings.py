@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -40,6 +40,9 @@ class UploadLimits(BaseModel):
         60_000_000, gt=0, description="Largest image, read from its header before decoding."
     )
     max_side: int = Field(20_000, gt=0, description="Longest accepted image side in pixels.")
+    max_photos_per_session: int = Field(
+        60, gt=0, description="Most photos one batch holds (refused uploads are not kept)."
+    )
 
 
 class AuthSettings(BaseModel):
@@ -53,6 +56,13 @@ class AuthSettings(BaseModel):
     login_window_s: int = Field(300, gt=0, description="Length of the login rate-limit window.")
     cookie_name: str = Field("headshot_session", description="Name of the web session cookie.")
     min_password_length: int = Field(10, ge=8, description="Shortest accepted password.")
+    signup_open: bool = Field(True, description="Anyone may create an account (else operators).")
+    password_reset_ttl_s: int = Field(
+        1800, gt=0, description="Lifetime of a mailed password-reset link."
+    )
+    email_verification_ttl_s: int = Field(
+        2 * 24 * 3600, gt=0, description="Lifetime of a mailed email-verification link."
+    )
 
 
 class JobSettings(BaseModel):
@@ -160,6 +170,11 @@ class Settings(BaseSettings):
         description="Mail server for notices, `smtp://user:password@host:port` or `smtps://…`.",
     )
     mail_from: str = Field("headshot@localhost", description="Sender address of notices.")
+    email_verification: Literal["required", "optional", "off"] = Field(
+        "optional",
+        description="`required`: no sign-in before the address is confirmed; `optional`: a "
+        "link is mailed and the account works meanwhile; `off`: no link is mailed.",
+    )
     log_level: str = Field("INFO", description="Logging level.")
     log_json: bool = Field(True, description="Structured JSON logs (else plain text).")
     uploads: UploadLimits = Field(default_factory=UploadLimits)
@@ -176,6 +191,17 @@ class Settings(BaseSettings):
         ):
             return url.rstrip("/")
         raise ValueError("provider URLs must use https (plain http only for loopback)")
+
+    @model_validator(mode="after")
+    def _verification_needs_mail(self) -> Settings:
+        if self.email_verification == "required" and self.smtp_url is None:
+            raise ValueError("HEADSHOT_EMAIL_VERIFICATION=required needs HEADSHOT_SMTP_URL")
+        return self
+
+    @property
+    def mail_link_base(self) -> str:
+        """Where links in mail point: the public URL, else this server's own address."""
+        return (self.public_url or f"https://{self.host}:{self.port}").rstrip("/")
 
     @classmethod
     def settings_customise_sources(

@@ -21,10 +21,13 @@ from headshot.services.audit import AuditLog
 from headshot.services.blobs import BlobJanitor
 from headshot.services.container import Services
 from headshot.services.data_export import Exporter
+from headshot.services.email_verification import EmailVerification
 from headshot.services.engines import EngineSet
 from headshot.services.gallery import Gallery
 from headshot.services.generations import Generations
 from headshot.services.maintenance import Maintenance
+from headshot.services.notify import LogNotifier, Notifier, SmtpNotifier
+from headshot.services.password_reset import PasswordReset
 from headshot.services.photos import Photos
 from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
@@ -229,16 +232,20 @@ def build_services(
         webhook_secret=secret,
         publish=datasets.publish if datasets else None,
     )
+    passwords = Passwords()
     accounts = Accounts(
-        db=db, settings=settings.auth, passwords=Passwords(), audit=audit, clock=clock, queue=queue
+        db=db, settings=settings.auth, passwords=passwords, audit=audit, clock=clock, queue=queue
     )
+    notifier = make_notifier(settings)
+    analyzer = ImagingAnalyzer(validator)
     photos = Photos(
         db=db,
         blobs=vault,
-        analyzer=ImagingAnalyzer(validator),
+        analyzer=analyzer,
         accounts=accounts,
         audit=audit,
         clock=clock,
+        max_photos=settings.uploads.max_photos_per_session,
     )
     erasure = make_erasure(
         settings, engines, db=db, vault=vault, janitor=janitor, audit=audit, clock=clock
@@ -255,7 +262,7 @@ def build_services(
         api_tokens=ApiTokens(
             db=db, audit=audit, max_ttl_s=settings.auth.api_token_max_ttl_s, clock=clock
         ),
-        sessions=Sessions(db=db, clock=clock),
+        sessions=Sessions(db=db, analyzer=analyzer, clock=clock),
         photos=photos,
         trainings=Trainings(
             db=db,
@@ -276,8 +283,26 @@ def build_services(
         likeness=ImagingLikeness(validator),
         queue=queue,
         erasure=erasure,
+        notifier=notifier,
+        password_reset=PasswordReset(
+            db=db,
+            passwords=passwords,
+            audit=audit,
+            settings=settings.auth,
+            link_base=settings.mail_link_base,
+            clock=clock,
+        ),
+        email_verification=EmailVerification(
+            db=db,
+            audit=audit,
+            mode=settings.email_verification,
+            ttl_s=settings.auth.email_verification_ttl_s,
+            link_base=settings.mail_link_base,
+            clock=clock,
+        ),
         retention=make_retention(
             settings,
+            notifier,
             db=db,
             janitor=janitor,
             erasure=erasure,
@@ -296,8 +321,15 @@ def build_services(
     return services
 
 
+def make_notifier(settings: Settings) -> Notifier:
+    if settings.smtp_url is None:
+        return LogNotifier()
+    return SmtpNotifier(settings.smtp_url.get_secret_value(), sender=settings.mail_from)
+
+
 def make_retention(
     settings: Settings,
+    notifier: Notifier,
     *,
     db: Database,
     janitor: BlobJanitor,
@@ -306,12 +338,8 @@ def make_retention(
     clock: Callable[[], datetime],
     discard_dataset: Callable[[str], bool] | None = None,
 ) -> Retention:
-    from headshot.services.notify import LogNotifier, Notifier, SmtpNotifier
     from headshot.services.retention import Retention
 
-    notifier: Notifier = LogNotifier()
-    if settings.smtp_url is not None:
-        notifier = SmtpNotifier(settings.smtp_url.get_secret_value(), sender=settings.mail_from)
     return Retention(
         db=db,
         janitor=janitor,

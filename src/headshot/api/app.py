@@ -12,8 +12,10 @@ from headshot import __version__
 from headshot.api.errors import install_error_handlers
 from headshot.api.middleware import wrap_http_middleware
 from headshot.api.routes import (
+    account,
     admin,
     auth,
+    config,
     datasets,
     events,
     gallery,
@@ -57,7 +59,9 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
     for module in (
+        config,
         auth,
+        account,
         me,
         sessions,
         photos,

@@ -60,6 +60,9 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     ]
     first = problems[0] if problems else {"field": "", "problem": "invalid"}
     message = f"Please check {first['field'] or 'the request'}: {first['problem']}."
+    plain = [e for e in exc.errors() if e.get("type") == "plain"]
+    if plain:  # written for people already (see `schemas.PLAIN_ERROR`)
+        message = str(plain[0].get("msg", message))
     return error_response(422, "invalid_input", message, {"fields": problems})
 
 

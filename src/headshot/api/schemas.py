@@ -5,9 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from headshot.domain.models import ApiTokenView, PhotoView, SessionView, UploadRejection, UserView
+from headshot.domain.readiness import PhotoStatus
+
+# Validation errors of this type carry a sentence meant for people as it stands.
+PLAIN_ERROR = "plain"
+
+
+def plain_email(value: str) -> str:
+    """The address normalised, or a plain-language refusal (not the validator's own words)."""
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise PydanticCustomError(
+            PLAIN_ERROR, "Please enter a valid email address, like name@example.com."
+        ) from exc
 
 
 class ErrorBody(BaseModel):
@@ -21,8 +37,13 @@ class ErrorOut(BaseModel):
 
 
 class RegisterIn(BaseModel):
-    email: EmailStr
+    email: str = Field(max_length=320, json_schema_extra={"format": "email"})
     password: str = Field(min_length=1, max_length=1024)
+
+    @field_validator("email")
+    @classmethod
+    def _plain_email(cls, value: str) -> str:
+        return plain_email(value)
 
 
 class LoginIn(BaseModel):
@@ -37,6 +58,7 @@ class UserOut(BaseModel):
     consent_given: bool
     consent_version: str | None
     is_operator: bool
+    email_verified: bool
 
     @classmethod
     def of(cls, view: UserView) -> UserOut:
@@ -116,6 +138,8 @@ class SessionOut(BaseModel):
     updated_at: datetime
     photo_count: int
     accepted_count: int
+    usable_count: int = Field(description="Photos that count towards readiness (as readiness).")
+    required_count: int = Field(description="Usable photos needed before training can start.")
 
     @classmethod
     def of(cls, view: SessionView) -> SessionOut:
@@ -148,6 +172,12 @@ class PhotoReportOut(BaseModel):
     width: int
     height: int
     created_at: datetime | None = None
+    excluded: bool = Field(False, description="Left out of readiness and training by choice.")
+    status: PhotoStatus = Field(
+        "refused",
+        description="One word that agrees with readiness: usable, needs_attention (a blocking "
+        "set finding names it), refused (failed its own checks) or excluded.",
+    )
 
     @classmethod
     def of(cls, view: PhotoView) -> PhotoReportOut:
@@ -165,6 +195,8 @@ class PhotoReportOut(BaseModel):
                 "width": view.width,
                 "height": view.height,
                 "created_at": view.created_at,
+                "excluded": view.excluded,
+                "status": view.status,
             }
         )
 
@@ -187,6 +219,10 @@ class PhotoReportOut(BaseModel):
             width=0,
             height=0,
         )
+
+
+class PhotoPatch(BaseModel):
+    excluded: bool = Field(description="True leaves the photo out of readiness and training.")
 
 
 class PhotosOut(BaseModel):

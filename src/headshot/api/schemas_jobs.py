@@ -161,7 +161,19 @@ class StyleOut(BaseModel):
         )
 
 
+class AxisSupportOut(BaseModel):
+    supported: bool
+    reason: str | None = Field(None, description="Why the engine cannot render this axis.")
+
+
 class StylesOut(BaseModel):
     backgrounds: list[StyleOut]
     attire: list[StyleOut]
     lighting: list[StyleOut]
+    engine: str = Field(
+        description="The engine these `axes` describe (the active one unless asked)."
+    )
+    axes: dict[str, AxisSupportOut] = Field(
+        description="Per axis (background, attire, lighting): whether the engine renders it. "
+        "A generation that changes an unsupported axis is refused (422 unsupported_style)."
+    )

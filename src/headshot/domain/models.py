@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from headshot.domain.readiness import PhotoStatus
+
 Scope = Literal["read", "write"]
 ALL_SCOPES: tuple[Scope, ...] = ("read", "write")
 
@@ -29,6 +31,7 @@ class UserView:
     consent_given: bool
     consent_version: str | None
     is_operator: bool
+    email_verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class SessionView:
     updated_at: datetime
     photo_count: int
     accepted_count: int
+    usable_count: int = 0
+    required_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,8 @@ class PhotoView:
     stored_bytes: int
     report: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
+    excluded: bool = False
+    status: PhotoStatus = "usable"
 
 
 @dataclass(frozen=True)

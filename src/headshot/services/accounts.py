@@ -168,6 +168,14 @@ class Accounts:
                 raise AuthenticationError("Please sign in again.", code="unauthenticated")
             return _user_view(db, user)
 
+    def view(self, user_id: str) -> UserView:
+        """The account as the person sees it (after a change made by another service)."""
+        with self._db.transaction() as db:
+            user = db.get(User, user_id)
+            if user is None:
+                raise AuthenticationError("Please sign in again.", code="unauthenticated")
+            return _user_view(db, user)
+
     def set_consent(self, principal: Principal, *, biometric_processing: bool) -> UserView:
         """Give or withdraw consent. Withdrawal stops processing at once: every queued or
         running job of the person is cancelled (the job code then cancels it at the provider)."""
@@ -245,6 +253,7 @@ def _user_view(db: Session, user: User) -> UserView:
         consent_given=consent is not None,
         consent_version=consent.version if consent else None,
         is_operator=user.is_operator,
+        email_verified=user.email_verified_at is not None,
     )
 
 

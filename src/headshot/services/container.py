@@ -13,11 +13,14 @@ from headshot.services.audit import AuditLog
 from headshot.services.blobs import UserBlobs
 from headshot.services.data_export import Exporter
 from headshot.services.datasets import DatasetLinks
+from headshot.services.email_verification import EmailVerification
 from headshot.services.engines import EngineSet, Likeness
 from headshot.services.erasure import Erasure
 from headshot.services.gallery import Gallery
 from headshot.services.generations import Generations
 from headshot.services.maintenance import Maintenance
+from headshot.services.notify import Notifier
+from headshot.services.password_reset import PasswordReset
 from headshot.services.photos import Photos
 from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
@@ -54,6 +57,9 @@ class Services:
     erasure: Erasure
     exporter: Exporter
     retention: Retention
+    password_reset: PasswordReset
+    email_verification: EmailVerification
+    notifier: Notifier
     fal_webhooks: FalWebhooks | None = None
     datasets: DatasetLinks | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)

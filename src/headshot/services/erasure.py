@@ -220,7 +220,7 @@ class Erasure:
         with self._db.transaction() as db:
             row = db.get(DeletionReceipt, receipt_id) if _plausible_id(receipt_id) else None
             if row is None:
-                raise NotFoundError("No deletion receipt has that id.")
+                raise NotFoundError("This deletion receipt does not exist.")
             return _receipt_view(db, row)
 
     # -- provider deletions, run by the background task ----------------------------------

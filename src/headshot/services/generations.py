@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from headshot.domain.capabilities import refuse_unsupported
 from headshot.domain.errors import ConflictError, InvalidInputError
 from headshot.domain.jobs import TERMINAL
 from headshot.domain.models import GenerationView, Look, Principal
@@ -50,6 +51,7 @@ class Generations:
         with self._db.transaction() as db:
             model = OwnerScope(db, principal.user_id).get(Training, model_id)
             require_consent(db, principal.user_id)
+            refuse_unsupported(model.engine, looks)
             if model.status != "succeeded":
                 raise ConflictError(
                     "This model version is not trained yet.", code="model_not_ready"
@@ -112,7 +114,8 @@ def _check_request(looks: Sequence[Look], images_per_look: int) -> None:
         for axis, value in choices:
             if find_style(axis, value) is None:
                 raise InvalidInputError(
-                    f"Unknown {axis} {value!r}; see GET /api/v1/styles.", code="unknown_style"
+                    f"There is no {axis} style called {value!r}; choose one from the list.",
+                    code="unknown_style",
                 )
 
 

@@ -10,13 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from sqlalchemy import func, select
+
 from headshot.domain.errors import (
+    ConflictError,
     InvalidInputError,
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
 )
 from headshot.domain.models import PhotoView, Principal, UploadRejection, UploadResult
+from headshot.domain.readiness import photo_status, photos_named_by_set
 from headshot.services.accounts import Accounts
 from headshot.services.audit import AuditLog
 from headshot.services.blobs import BlobJanitor, UserBlobs
@@ -74,8 +78,10 @@ class Photos:
         accounts: Accounts,
         audit: AuditLog,
         clock: Callable[[], datetime],
+        max_photos: int = 60,
     ) -> None:
         self._db = db
+        self._max_photos = max_photos
         self._blobs = blobs
         self._janitor = BlobJanitor(blobs)
         self._analyzer = analyzer
@@ -86,11 +92,23 @@ class Photos:
     def ensure_can_upload(self, principal: Principal, session_id: str) -> None:
         """Checked before the request body is read, so refused uploads cost nothing."""
         with self._db.transaction() as db:
-            OwnerScope(db, principal.user_id).get(PhotoSession, session_id)
+            scope = OwnerScope(db, principal.user_id)
+            session = scope.get(PhotoSession, session_id)
             if not self._accounts.has_consent(db, principal.user_id):
                 raise PermissionDeniedError(
                     "Please agree to the processing of your face photos before uploading.",
                     code="consent_required",
+                )
+            kept = db.scalar(
+                select(func.count())
+                .select_from(Photo)
+                .where(Photo.session_id == session.id, Photo.accepted.is_(True))
+            )
+            if (kept or 0) >= self._max_photos:
+                raise ConflictError(
+                    f"This batch holds {self._max_photos} photos already, the most it can hold. "
+                    "Remove some or start a new batch.",
+                    code="batch_full",
                 )
 
     def add(self, principal: Principal, session_id: str, file: IncomingFile) -> PhotoView:
@@ -108,15 +126,19 @@ class Photos:
     def add_many(
         self, principal: Principal, session_id: str, files: Sequence[IncomingFile]
     ) -> UploadResult:
-        photos: list[PhotoView] = []
+        """Each file analysed and stored; the answer tells each photo's place in the set as it
+        stands after the whole upload."""
+        added: list[str] = []
         rejections: list[UploadRejection] = []
         for file in files:
             try:
-                photos.append(self.add(principal, session_id, file))
-            except (InvalidInputError, PayloadTooLargeError) as exc:
-                status = 413 if isinstance(exc, PayloadTooLargeError) else 422
+                added.append(self.add(principal, session_id, file).id)
+            except (InvalidInputError, PayloadTooLargeError, ConflictError) as exc:
+                status = {PayloadTooLargeError: 413, ConflictError: 409}.get(type(exc), 422)
                 rejections.append(UploadRejection(file.filename, exc.code, exc.message, status))
-        return UploadResult(photos=tuple(photos), rejections=tuple(rejections))
+        current = {view.id: view for view in self.list(principal, session_id)}
+        photos = tuple(current[i] for i in added if i in current)
+        return UploadResult(photos=photos, rejections=tuple(rejections))
 
     def _store_blobs(
         self, user_id: str, photo_id: str, analysis: Analysis
@@ -185,12 +207,31 @@ class Photos:
         with self._db.transaction() as db:
             scope = OwnerScope(db, principal.user_id)
             session = scope.get(PhotoSession, session_id)
-            rows = scope.all(Photo, Photo.session_id == session.id)
-            return [_view(r) for r in sorted(rows, key=lambda r: r.created_at)]
+            rows = sorted(scope.all(Photo, Photo.session_id == session.id), key=_age)
+            named = photos_named_by_set(self._assess(rows))
+            return [_view(r, named) for r in rows]
 
     def get(self, principal: Principal, photo_id: str) -> PhotoView:
         with self._db.transaction() as db:
-            return _view(OwnerScope(db, principal.user_id).get(Photo, photo_id))
+            scope = OwnerScope(db, principal.user_id)
+            row = scope.get(Photo, photo_id)
+            named = photos_named_by_set(self._assess(scope.all(Photo, _same_session(row))))
+            return _view(row, named)
+
+    def set_excluded(self, principal: Principal, photo_id: str, *, excluded: bool) -> PhotoView:
+        """Leave a photo out of readiness and training, or take it back in."""
+        with self._db.transaction() as db:
+            row = OwnerScope(db, principal.user_id).get(Photo, photo_id, for_update=True)
+            if row.excluded != excluded:
+                row.excluded = excluded
+                self._audit.record(
+                    db,
+                    subject=principal.user_id,
+                    actor="user",
+                    action="photo.exclude" if excluded else "photo.include",
+                    resource=("photo", photo_id),
+                )
+        return self.get(principal, photo_id)
 
     def image(
         self, principal: Principal, photo_id: str, *, size: Literal["thumb", "full"]
@@ -215,9 +256,24 @@ class Photos:
         with self._db.transaction() as db:
             scope = OwnerScope(db, principal.user_id)
             session = scope.get(PhotoSession, session_id)
-            rows = scope.all(Photo, Photo.session_id == session.id, Photo.accepted.is_(True))
-            members = [r.member for r in sorted(rows, key=lambda r: r.created_at) if r.member]
-        return self._analyzer.assess(members)
+            return self._assess(scope.all(Photo, Photo.session_id == session.id))
+
+    def _assess(self, rows: Sequence[Photo]) -> dict[str, Any]:
+        """The set report over the photos that count: accepted and not left out."""
+        return self._analyzer.assess(counted_members(rows))
+
+
+def counted_members(rows: Sequence[Photo]) -> list[dict[str, Any]]:
+    """The set-check facts of the photos readiness counts, oldest first."""
+    return [r.member for r in sorted(rows, key=_age) if r.accepted and not r.excluded and r.member]
+
+
+def _age(row: Photo) -> datetime:
+    return row.created_at
+
+
+def _same_session(row: Photo) -> Any:
+    return Photo.session_id == row.session_id
 
 
 def safe_filename(name: str) -> str:
@@ -227,7 +283,7 @@ def safe_filename(name: str) -> str:
     return printable.strip()[:255] or "photo"
 
 
-def _view(row: Photo) -> PhotoView:
+def _view(row: Photo, named_by_set: frozenset[str] = frozenset()) -> PhotoView:
     return PhotoView(
         id=row.id,
         session_id=row.session_id,
@@ -238,4 +294,8 @@ def _view(row: Photo) -> PhotoView:
         stored_bytes=row.stored_bytes,
         report=row.report,
         created_at=row.created_at,
+        excluded=row.excluded,
+        status=photo_status(
+            accepted=row.accepted, excluded=row.excluded, named_by_set=row.id in named_by_set
+        ),
     )

@@ -73,7 +73,13 @@ class Trainings:
             scope = OwnerScope(db, principal.user_id)
             session = scope.get(PhotoSession, session_id, for_update=True)
             require_consent(db, principal.user_id)
-            photos = scope.all(Photo, Photo.session_id == session.id, Photo.accepted.is_(True))
+            # Photos the person left out never reach an engine (fal or the studio).
+            photos = scope.all(
+                Photo,
+                Photo.session_id == session.id,
+                Photo.accepted.is_(True),
+                Photo.excluded.is_(False),
+            )
             dataset = sorted((p for p in photos if p.id not in excluded), key=lambda p: p.id)
             version, parent_id = _next_version(db, session.id)
             row = Training(
@@ -105,6 +111,11 @@ class Trainings:
             view = training_view(row)
         self._queue.run_training(view.id)
         return view
+
+    @property
+    def default_engine(self) -> str:
+        """The engine a training uses when none is asked for: the deployment's active one."""
+        return self._default_engine
 
     def get(self, principal: Principal, training_id: str) -> TrainingView:
         with self._db.transaction() as db:

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -88,6 +89,8 @@ class User(Base):
     last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set when the retention task warned of erasure for inactivity; cleared by any activity.
     inactivity_warned_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the person proved they read mail at this address (a link we sent them).
+    email_verified_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class AuthSession(Base):
@@ -100,6 +103,19 @@ class AuthSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AccountToken(Base):
+    """A single-use secret mailed to the person (password reset, email verification), hashed."""
+
+    __tablename__ = "account_tokens"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ApiToken(Base):
@@ -158,6 +174,8 @@ class Photo(Base):
     original_key: Mapped[str | None] = mapped_column(String(200), default=None)
     training_key: Mapped[str | None] = mapped_column(String(200), default=None)
     thumb_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Left out of readiness and training by the person's own choice.
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -236,6 +254,8 @@ class Headshot(Base):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     favorite: Mapped[bool] = mapped_column(Boolean, default=False)
     image_key: Mapped[str] = mapped_column(String(200))
+    # A small rendition for gallery grids, made on first request (older headshots have none).
+    thumb_key: Mapped[str | None] = mapped_column(String(200), default=None)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -24,14 +24,15 @@ class Owned(Protocol):
 
 RowT = TypeVar("RowT", bound=Owned)
 
+# In the words the app uses with people (a session is a "batch", a training a "model version").
 _NOUNS = {
-    "photo_sessions": "session",
-    "photos": "photo",
-    "trainings": "model",
-    "generations": "generation",
-    "headshots": "headshot",
-    "shares": "share",
-    "api_tokens": "token",
+    "photo_sessions": "This batch",
+    "photos": "This photo",
+    "trainings": "This model version",
+    "generations": "This generation",
+    "headshots": "This headshot",
+    "shares": "This share link",
+    "api_tokens": "This API token",
 }
 
 
@@ -46,8 +47,8 @@ class OwnerScope:
             query = query.with_for_update()
         row = self.db.scalars(query).first()
         if row is None:
-            noun = _NOUNS.get(str(getattr(model, "__tablename__", "")), "resource")
-            raise NotFoundError(f"No {noun} with that id.", code="not_found")
+            noun = _NOUNS.get(str(getattr(model, "__tablename__", "")), "This item")
+            raise NotFoundError(f"{noun} does not exist or was deleted.", code="not_found")
         return row
 
     def select(self, model: type[RowT]) -> Select[RowT]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
 
 from headshot.api.deps import CurrentUser, ServicesDep, client_address
 from headshot.api.schemas import (
@@ -12,27 +12,55 @@ from headshot.api.schemas import (
     ApiTokenIssuedOut,
     ApiTokenOut,
     ApiTokensOut,
+    ErrorOut,
     LoginIn,
     LoginOut,
     RegisterIn,
     UserOut,
 )
+from headshot.domain.errors import PermissionDeniedError
 from headshot.domain.models import IssuedApiToken
+from headshot.services.account_tokens import deliver
+from headshot.services.email_verification import UNVERIFIED_MESSAGE
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 ClientAddress = Annotated[str, Depends(client_address)]
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED)
-def register(body: RegisterIn, services: ServicesDep) -> UserOut:
-    return UserOut.of(services.accounts.register(email=body.email, password=body.password))
+def require_open_signup(services: ServicesDep) -> None:
+    if not services.settings.auth.signup_open:
+        raise PermissionDeniedError(
+            "This server does not take new accounts. Ask its operator for one.",
+            code="signup_closed",
+        )
 
 
-@router.post("/login")
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(require_open_signup)],
+)
+def register(body: RegisterIn, services: ServicesDep, background: BackgroundTasks) -> UserOut:
+    """Create an account; a confirmation link is mailed unless verification is off."""
+    user = services.accounts.register(email=body.email, password=body.password)
+    mail = services.email_verification.mail_for(user.id)
+    if mail is not None:
+        background.add_task(deliver, services.notifier, mail)
+    return UserOut.of(user)
+
+
+@router.post("/login", responses={403: {"model": ErrorOut}})
 def login(
     body: LoginIn, response: Response, services: ServicesDep, client: ClientAddress
 ) -> LoginOut:
+    """Sign in. With required email verification, an unconfirmed address is refused (403
+    `email_unverified`) and a fresh link is mailed."""
     result = services.accounts.login(email=body.email, password=body.password, client=client)
+    if services.email_verification.refuses(result):
+        mail = services.email_verification.undo_login(result)
+        if mail is not None:  # the password was right: sending now reveals nothing
+            deliver(services.notifier, mail)
+        raise PermissionDeniedError(UNVERIFIED_MESSAGE, code="email_unverified")
     response.set_cookie(
         services.settings.auth.cookie_name,
         result.access_token,

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from headshot.api.deps import CurrentUser, ServicesDep
-from headshot.api.schemas_jobs import GenerationIn, GenerationOut, StyleOut, StylesOut
+from headshot.api.schemas_jobs import (
+    AxisSupportOut,
+    GenerationIn,
+    GenerationOut,
+    StyleOut,
+    StylesOut,
+)
+from headshot.domain.capabilities import axes_of
 from headshot.domain.errors import NotFoundError
 from headshot.domain.models import Look
 from headshot.domain.styles import CATALOGUE
@@ -16,11 +23,23 @@ router = APIRouter(tags=["generations"])
 
 
 @router.get("/styles")
-def list_styles() -> StylesOut:
+def list_styles(
+    services: ServicesDep,
+    engine: Annotated[
+        str | None, Query(max_length=20, description="Default: the active one.")
+    ] = None,
+) -> StylesOut:
+    """The catalogue, and which axes the engine can render (a model uses its own engine)."""
+    chosen = engine or services.trainings.default_engine
     return StylesOut(
         backgrounds=[StyleOut.of(s) for s in CATALOGUE["background"]],
         attire=[StyleOut.of(s) for s in CATALOGUE["attire"]],
         lighting=[StyleOut.of(s) for s in CATALOGUE["lighting"]],
+        engine=chosen,
+        axes={
+            axis: AxisSupportOut(supported=s.supported, reason=s.reason)
+            for axis, s in axes_of(chosen).items()
+        },
     )
 
 
@@ -35,7 +54,7 @@ def style_preview(axis: Literal["background", "attire", "lighting"], style_id: s
 
     image = render_preview(axis, style_id)
     if image is None:
-        raise NotFoundError("No style with that id.")
+        raise NotFoundError("This style does not exist.")
     return Response(
         image, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=86400"}
     )

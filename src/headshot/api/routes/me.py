@@ -49,7 +49,8 @@ def give_consent(body: ConsentIn, principal: CurrentUser, services: ServicesDep)
         **view.__dict__,
         message=(
             "Consent withdrawn: we stopped processing your photos and cancelled your running "
-            "jobs. Your data is still stored; erase it all with DELETE /api/v1/me."
+            "jobs. Your photos and headshots are still stored: you can download a copy of "
+            "everything, delete any part, or erase your whole account."
         ),
         erasure_url="/api/v1/me",
     )

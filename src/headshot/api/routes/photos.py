@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from headshot.api.deps import CurrentUser, ServicesDep
 from headshot.api.errors import error_response
 from headshot.api.routes.receipts import deleted
-from headshot.api.schemas import ErrorOut, PhotoReportOut, PhotosOut, SetReportOut
+from headshot.api.schemas import ErrorOut, PhotoPatch, PhotoReportOut, PhotosOut, SetReportOut
 from headshot.api.uploads import read_photo_files
 
 router = APIRouter(tags=["photos"])
@@ -52,7 +52,7 @@ async def upload_photos(
     result = await run_in_threadpool(photos.add_many, principal, session_id, files)
     if not result.photos:
         first = result.rejections[0]
-        status_code = 413 if any(r.status == 413 for r in result.rejections) else 422
+        status_code = 413 if any(r.status == 413 for r in result.rejections) else first.status
         details = {"files": [{"filename": r.filename, "code": r.code} for r in result.rejections]}
         return error_response(status_code, first.code, first.message, details)
     reports = [PhotoReportOut.of(p) for p in result.photos]
@@ -75,6 +75,15 @@ def readiness(session_id: str, principal: CurrentUser, services: ServicesDep) ->
 @router.get("/photos/{photo_id}")
 def get_photo(photo_id: str, principal: CurrentUser, services: ServicesDep) -> PhotoReportOut:
     return PhotoReportOut.of(services.photos.get(principal, photo_id))
+
+
+@router.patch("/photos/{photo_id}")
+def patch_photo(
+    photo_id: str, body: PhotoPatch, principal: CurrentUser, services: ServicesDep
+) -> PhotoReportOut:
+    """Leave a photo out of training (`excluded: true`) or take it back; readiness follows."""
+    view = services.photos.set_excluded(principal, photo_id, excluded=body.excluded)
+    return PhotoReportOut.of(view)
 
 
 @router.delete("/photos/{photo_id}", status_code=status.HTTP_204_NO_CONTENT)
