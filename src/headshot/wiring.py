@@ -33,6 +33,7 @@ from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
 from headshot.services.secrets import Passwords
 from headshot.services.sessions import Sessions
+from headshot.services.thumbnails import HeadshotThumbnails
 from headshot.services.trainings import Trainings
 from headshot.settings import Settings
 from headshot.storage.blobs import BlobStore
@@ -284,6 +285,7 @@ def build_services(
         queue=queue,
         erasure=erasure,
         notifier=notifier,
+        thumbnails=HeadshotThumbnails(db=db, blobs=vault, audit=audit, render=_headshot_thumbnail),
         password_reset=PasswordReset(
             db=db,
             passwords=passwords,
@@ -398,6 +400,12 @@ def _import_configured_keys(settings: Settings, provider_keys: ProviderKeys) -> 
         provider_keys.import_from_settings(settings.fal_key.get_secret_value())
     if settings.fal_admin_key:
         provider_keys.import_from_settings(settings.fal_admin_key.get_secret_value(), scope="ADMIN")
+
+
+def _headshot_thumbnail(image: bytes) -> bytes:
+    from headshot.imaging.renditions import headshot_thumbnail
+
+    return headshot_thumbnail(image)
 
 
 def _ping_database(db: Database) -> None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, Response
 from starlette.types import ASGIApp
 
 from headshot import __version__
+from headshot.api.assets import StaticAssets
 from headshot.api.errors import install_error_handlers
 from headshot.api.middleware import wrap_http_middleware
 from headshot.api.routes import (
@@ -56,6 +57,7 @@ def create_app(services: Services) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.assets = StaticAssets.load(webapp.static_root())
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
     for module in (

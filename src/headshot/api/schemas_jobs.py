@@ -103,15 +103,18 @@ class HeadshotOut(BaseModel):
     height: int
     created_at: datetime
     image_url: str
+    thumb_url: str = Field(description="A rendition of at most 384 pixels, for grids.")
 
     @classmethod
     def of(cls, view: HeadshotView) -> HeadshotOut:
-        return cls(**view.__dict__, image_url=f"/api/v1/headshots/{view.id}/image")
+        image_url = f"/api/v1/headshots/{view.id}/image"
+        return cls(**view.__dict__, image_url=image_url, thumb_url=f"{image_url}?size=thumb")
 
 
 class HeadshotsOut(BaseModel):
     headshots: list[HeadshotOut]
     next_cursor: str | None
+    total: int = Field(description="Headshots matching the filters, over all pages.")
 
 
 class HeadshotPatch(BaseModel):

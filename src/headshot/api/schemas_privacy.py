@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from headshot.domain.privacy import DeletionReceiptView
+from headshot.domain.privacy import DeletionReceiptView, describe_deleted
 from headshot.services.audit import AuditView
 
 RECEIPTS_PATH = "/api/v1/deletion-receipts"
@@ -30,6 +30,7 @@ class DeletionReceiptOut(BaseModel):
     deleted: dict[str, int]
     provider_deletions: ProviderDeletionsOut
     status_url: str
+    summary: list[str] = Field(description='The counts in plain words ("1 generation").')
 
     @classmethod
     def of(cls, view: DeletionReceiptView) -> DeletionReceiptOut:
@@ -47,6 +48,7 @@ class DeletionReceiptOut(BaseModel):
                 last_error=next((e for e in errors if e), None),
             ),
             status_url=f"{RECEIPTS_PATH}/{view.id}",
+            summary=describe_deleted(view.deleted),
         )
 
 

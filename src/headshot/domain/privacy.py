@@ -66,3 +66,33 @@ def generation_request_ids(entries: Iterable[Mapping[str, Any]] | None) -> list[
 def summarise(counts: Mapping[str, int]) -> dict[str, int]:
     """The receipt's `deleted` section: what was there, zeros left out."""
     return {name: count for name, count in sorted(counts.items()) if count}
+
+
+# What each count of a receipt names, singular and plural, in the app's words.
+_NOUNS: dict[str, tuple[str, str]] = {
+    "account": ("account", "accounts"),
+    "sessions": ("batch", "batches"),
+    "photos": ("photo", "photos"),
+    "model_versions": ("model version", "model versions"),
+    "generations": ("generation", "generations"),
+    "headshots": ("headshot", "headshots"),
+    "shares": ("share link", "share links"),
+    "api_tokens": ("API token", "API tokens"),
+    "login_sessions": ("sign-in", "sign-ins"),
+    "consents": ("consent record", "consent records"),
+    "audit_entries": ("access log entry", "access log entries"),
+    "files": ("stored file", "stored files"),
+}
+
+
+def count_phrase(count: int, name: str) -> str:
+    """ "1 generation", "2 generations": a receipt count in plain words."""
+    singular, plural = _NOUNS.get(name, (name.replace("_", " "), name.replace("_", " ")))
+    return f"{count} {singular if count == 1 else plural}"
+
+
+def describe_deleted(deleted: Mapping[str, int]) -> list[str]:
+    """The receipt's counts as phrases, in the order of `_NOUNS` (unknown names last)."""
+    order = [name for name in _NOUNS if name in deleted]
+    order += sorted(name for name in deleted if name not in _NOUNS)
+    return [count_phrase(deleted[name], name) for name in order if deleted[name]]

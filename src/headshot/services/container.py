@@ -26,6 +26,7 @@ from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
 from headshot.services.retention import Retention
 from headshot.services.sessions import Sessions
+from headshot.services.thumbnails import HeadshotThumbnails
 from headshot.services.trainings import Trainings
 from headshot.services.webhooks import FalWebhooks
 from headshot.settings import Settings
@@ -58,6 +59,7 @@ class Services:
     exporter: Exporter
     retention: Retention
     password_reset: PasswordReset
+    thumbnails: HeadshotThumbnails
     email_verification: EmailVerification
     notifier: Notifier
     fal_webhooks: FalWebhooks | None = None

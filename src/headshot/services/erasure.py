@@ -202,7 +202,7 @@ class Erasure:
             scope = OwnerScope(db, principal.user_id)
             row = scope.get(Headshot, headshot_id, for_update=True)
             doomed = _Doomed()
-            doomed.blob_keys.append(row.image_key)
+            doomed.blob_keys += [k for k in (row.image_key, row.thumb_key) if k]
             doomed.counts.update(headshots=1, shares=_count_where(db, Share.headshot_id == row.id))
             generation = db.get(Generation, row.generation_id)
             if generation is not None and generation.engine in self._providers:
@@ -298,7 +298,7 @@ class Erasure:
         for headshot in scope.all(Headshot, Headshot.generation_id == generation.id):
             doomed.counts["headshots"] += 1
             doomed.counts["shares"] += _count_where(scope.db, Share.headshot_id == headshot.id)
-            doomed.blob_keys.append(headshot.image_key)
+            doomed.blob_keys += [k for k in (headshot.image_key, headshot.thumb_key) if k]
         if generation.engine not in self._providers:
             return
         active = generation.status in ACTIVE

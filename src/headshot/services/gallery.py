@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zipfile import ZIP_STORED
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from zipstream import ZipStream
 
 from headshot.domain.errors import InvalidInputError, NotFoundError
@@ -40,6 +40,7 @@ class GalleryFilter:
 class GalleryPage:
     headshots: tuple[HeadshotView, ...]
     next_cursor: str | None
+    total: int = 0  # every headshot the filters match, over all pages
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Gallery:
     ) -> GalleryPage:
         with self._db.transaction() as db:
             query = _filtered(OwnerScope(db, principal.user_id).select(Headshot), filters)
+            total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
             if cursor:
                 created, last_id = _decode_cursor(cursor)
                 query = query.where(
@@ -84,7 +86,7 @@ class Gallery:
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = _encode_cursor(rows[-1]) if more and rows else None
-        return GalleryPage(tuple(headshot_view(r) for r in rows), next_cursor)
+        return GalleryPage(tuple(headshot_view(r) for r in rows), next_cursor, total)
 
     def archive(self, principal: Principal, filters: GalleryFilter) -> Iterator[bytes]:
         """A zip of the chosen headshots, streamed: each image is decrypted into the archive as
@@ -95,6 +97,11 @@ class Gallery:
                 (r.id, r.image_key, r.background, r.lighting)
                 for r in db.scalars(query.order_by(Headshot.created_at, Headshot.id))
             ]
+            if not rows:
+                raise NotFoundError(
+                    "There are no headshots to download with these filters.",
+                    code="nothing_to_download",
+                )
             self._audit.record(
                 db,
                 subject=principal.user_id,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from headshot.api.deps import CurrentUser, ServicesDep
 from headshot.api.routes.receipts import deleted
+from headshot.api.schemas import ErrorOut
 from headshot.api.schemas_jobs import (
     ActiveShareOut,
     ActiveSharesOut,
@@ -49,21 +50,24 @@ def list_headshots(
 ) -> HeadshotsOut:
     page = services.gallery.list(principal, filters, cursor=cursor, limit=limit)
     return HeadshotsOut(
-        headshots=[HeadshotOut.of(h) for h in page.headshots], next_cursor=page.next_cursor
+        headshots=[HeadshotOut.of(h) for h in page.headshots],
+        next_cursor=page.next_cursor,
+        total=page.total,
     )
 
 
 @router.get(
     "/headshots/archive",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/zip": {}}}},
+    responses={200: {"content": {"application/zip": {}}}, 404: {"model": ErrorOut}},
 )
 def download_headshots(
     principal: CurrentUser,
     services: ServicesDep,
     filters: Filters,
 ) -> StreamingResponse:
-    """Every headshot the filters choose (the gallery's filters), in one zip."""
+    """Every headshot the filters choose (the gallery's filters), in one zip; 404
+    `nothing_to_download` when they choose none."""
     return StreamingResponse(
         services.gallery.archive(principal, filters),
         media_type="application/zip",
@@ -95,9 +99,16 @@ def delete_headshot(headshot_id: str, principal: CurrentUser, services: Services
     responses={200: {"content": {"image/jpeg": {}}}},
 )
 def headshot_image(
-    headshot_id: str, principal: CurrentUser, services: ServicesDep
+    headshot_id: str,
+    principal: CurrentUser,
+    services: ServicesDep,
+    size: Literal["full", "thumb"] = "full",
 ) -> StreamingResponse:
-    image = services.gallery.image(principal, headshot_id)
+    """The headshot, or with `size=thumb` a rendition of at most 384 pixels for grids."""
+    if size == "thumb":
+        image = services.thumbnails.open(principal, headshot_id)
+    else:
+        image = services.gallery.image(principal, headshot_id)
     return StreamingResponse(
         image.chunks,
         media_type=image.media_type,
