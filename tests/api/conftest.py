@@ -16,6 +16,7 @@ from headshot.services.container import Services
 from headshot.storage.db import make_engine
 from headshot.storage.migrate import upgrade
 from headshot.wiring import Runtime, build_runtime
+from tests.api.mail_helpers import inbox  # noqa: F401 (a fixture for every API test)
 from tests.clock import SettableClock
 from tests.conftest import settings_for
 

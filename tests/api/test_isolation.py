@@ -26,6 +26,7 @@ PUBLIC = {
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/sessions/{session_id}"): {"name": "taken over"},
     ("patch", "/headshots/{headshot_id}"): {"favorite": True},
+    ("patch", "/photos/{photo_id}"): {"excluded": True},
     ("post", "/sessions/{session_id}/trainings"): {"engine": "studio"},
     ("post", "/headshots/{headshot_id}/shares"): {"expires_in_s": 3600},
 }

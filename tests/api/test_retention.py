@@ -3,15 +3,10 @@ moment before. Mail goes to a real SMTP server on loopback (aiosmtpd)."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import Callable, Iterator
-from email import message_from_bytes
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -24,36 +19,11 @@ from headshot.storage.records import Photo, PhotoSession, Training, User
 from headshot.storage.vault import Vault
 from headshot.wiring import Runtime
 from tests.api.conftest import PASSWORD, sign_up
+from tests.api.mail_helpers import Inbox
 from tests.api.pipeline_helpers import API, SMALL_SET, generation, ready_session, trained_model
 from tests.clock import SettableClock
 
 LOOK = {"background": "studio-grey", "attire": "as-is", "lighting": "soft-studio"}
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        await asyncio.sleep(0)
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    with socket.socket() as probe:  # a free port (the controller cannot start on port 0)
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
 
 
 def _photo_rows(services: Services, session_id: str) -> list[Photo]:
