@@ -178,7 +178,9 @@ def test_required_verification_refuses_sign_in_until_confirmed(
         clock.advance(days=3)
         late = client.post(f"{API}/auth/email/verify", json={"token": fresh})
         assert late.status_code == 422
-        assert client.post(f"{API}/auth/email/verify", json={"token": superseded}).status_code == 422
+        assert (
+            client.post(f"{API}/auth/email/verify", json={"token": superseded}).status_code == 422
+        )
         client.post(f"{API}/auth/login", json=login)  # mails a link that is still fresh
         current = mails.link_token("strict@example.com", "verify")
         assert client.post(f"{API}/auth/email/verify", json={"token": current}).status_code == 200
