@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from headshot.domain.errors import InvalidInputError
 from headshot.domain.models import Look
-from headshot.domain.styles import Axis
+from headshot.domain.styles import Axis, find_style
 
 OWN_CLOTHES = "as-is"
 AXES: tuple[Axis, ...] = ("background", "attire", "lighting")
@@ -50,8 +50,10 @@ def refuse_unsupported(engine: str, looks: Sequence[Look]) -> None:
         for axis in AXES:
             support = axes[axis]
             if not support.supported and getattr(look, axis) != support.fixed:
+                kept = find_style(axis, support.fixed or "")
+                choice = f"“{kept.name}”" if kept else "no change"
                 raise InvalidInputError(
-                    f"{support.reason} Choose looks without a {axis} change.",
+                    f"{support.reason} Choose {choice} for {axis} in every look.",
                     code="unsupported_style",
                     details={"axis": axis, "engine": engine},
                 )

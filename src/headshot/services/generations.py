@@ -21,7 +21,6 @@ from headshot.storage.scope import OwnerScope
 
 MAX_LOOKS = 12
 MAX_IMAGES_PER_LOOK = 4
-ATTIRE_NOTE = "Attire changes need the AI engine; the studio keeps the clothes from your photos."
 
 
 class Generations:
@@ -120,9 +119,7 @@ def _check_request(looks: Sequence[Look], images_per_look: int) -> None:
 
 
 def generation_view(row: Generation, headshot_ids: tuple[str, ...]) -> GenerationView:
-    notes: tuple[str, ...] = ()
-    if row.engine == "studio" and any(look.get("attire") != "as-is" for look in row.looks):
-        notes = (ATTIRE_NOTE,)
+    notes: tuple[str, ...] = ()  # looks an engine cannot render are refused, not noted
     return GenerationView(
         id=row.id,
         model_id=row.model_id,
