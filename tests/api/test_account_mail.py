@@ -211,3 +211,17 @@ def test_closed_sign_up_and_public_config(make_services: Callable[..., Services]
             f"{API}/auth/register", json={"email": "new@example.com", "password": PASSWORD}
         )
         assert closed.status_code == 403 and closed.json()["error"]["code"] == "signup_closed"
+
+
+def test_reset_mails_are_limited_per_address_without_saying_so(
+    mail_client: TestClient, inbox: tuple[Inbox, int]
+) -> None:
+    mails, _ = inbox
+    sign_up(mail_client, "flood@example.com")
+    answers = [
+        mail_client.post(f"{API}/auth/password/forgot", json={"email": "flood@example.com"})
+        for _ in range(5)
+    ]
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.text for a in answers}) == 1
+    assert len(mails.to("flood@example.com", route="reset")) == 3

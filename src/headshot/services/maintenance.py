@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_
 
 from headshot.storage.db import Database
-from headshot.storage.records import ApiToken, AuthSession, RateLimitBucket
+from headshot.storage.records import AccountToken, ApiToken, AuthSession, RateLimitBucket
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +37,14 @@ class Maintenance:
                     or_(ApiToken.expires_at < cutoff, ApiToken.revoked_at < cutoff)
                 )
             )
+            # Mailed links long past expiry (a spent one has expired by then too).
+            links = db.execute(delete(AccountToken).where(AccountToken.expires_at < cutoff))
             windows = db.execute(
                 delete(RateLimitBucket).where(
                     RateLimitBucket.window_started_at < self._clock() - self._rate_window
                 )
             )
-        count = sum(int(getattr(r, "rowcount", 0) or 0) for r in (sessions, tokens, windows))
+        count = sum(int(getattr(r, "rowcount", 0) or 0) for r in (sessions, tokens, links, windows))
         if count:
             log.info("purged %d expired credentials and rate-limit windows", count)
         return count

@@ -47,7 +47,7 @@ class PasswordReset:
         self._link_base = link_base.rstrip("/")
         self._clock = clock
         self._mail_limiter = RateLimiter(
-            limit=MAILS_PER_WINDOW, window_s=settings.password_reset_ttl_s, clock=clock
+            limit=MAILS_PER_WINDOW, window_s=settings.login_window_s, clock=clock
         )
         self._wrong_limiter = RateLimiter(
             limit=settings.login_attempts, window_s=settings.login_window_s, clock=clock
