@@ -297,7 +297,8 @@ def build_services(
         email_verification=EmailVerification(
             db=db,
             audit=audit,
-            mode=settings.email_verification,
+            # Without a mail server no link can arrive: nothing to ask the person for.
+            mode=settings.email_verification if settings.smtp_url else "off",
             ttl_s=settings.auth.email_verification_ttl_s,
             link_base=settings.mail_link_base,
             clock=clock,

@@ -20,7 +20,7 @@ def public_config(services: ServicesDep) -> ConfigOut:
         min_photos=settings.validation.min_photos,
         max_photos=settings.uploads.max_photos_per_session,
         signup="open" if settings.auth.signup_open else "closed",
-        email_verification=settings.email_verification,
+        email_verification=services.email_verification.mode,
         password_reset=settings.smtp_url is not None,
         engine=services.trainings.default_engine,
         images_per_look_max=MAX_IMAGES_PER_LOOK,
