@@ -302,6 +302,7 @@ def build_services(
             ttl_s=settings.auth.email_verification_ttl_s,
             link_base=settings.mail_link_base,
             clock=clock,
+            resend_window_s=settings.auth.login_window_s,
         ),
         retention=make_retention(
             settings,

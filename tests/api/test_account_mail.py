@@ -227,3 +227,16 @@ def test_reset_mails_are_limited_per_address_without_saying_so(
     assert {a.status_code for a in answers} == {202}
     assert len({a.text for a in answers}) == 1
     assert len(mails.to("flood@example.com", route="reset")) == 3
+
+
+def test_confirmation_links_are_resent_a_few_times_per_window(
+    mail_client: TestClient, inbox: tuple[Inbox, int]
+) -> None:
+    mails, _ = inbox
+    headers = sign_up(mail_client, "resend@example.com")
+    answers = [
+        mail_client.post(f"{API}/me/email/verification", headers=headers).status_code
+        for _ in range(4)
+    ]
+    assert answers == [202, 202, 202, 429]
+    assert len(mails.to("resend@example.com", route="verify")) == 4  # sign-up and three resends

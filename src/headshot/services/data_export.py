@@ -48,6 +48,7 @@ WITHHELD = {
     ("auth_sessions", "token_hash"): "a hash of the login token",
     ("api_tokens", "token_hash"): "a hash of the token",
     ("shares", "token_hash"): "a hash of the link's token",
+    ("account_tokens", "token_hash"): "a hash of a mailed link's token",
 }
 # Tables of the person that hold no data about them: their wrapped encryption key.
 SKIPPED_TABLES = frozenset({"data_keys"})
@@ -56,6 +57,7 @@ SECTION_NAMES = {
     "photo_sessions": "sessions",
     "trainings": "model_versions",
     "auth_sessions": "logins",
+    "account_tokens": "mailed_links",
 }
 
 README = """\
@@ -71,7 +73,8 @@ data.json
     parameters, dataset fingerprint, lineage, status, the provider's request id),
     generations, headshots (look, seed, likeness score, favourite), shares (links you
     made; the link itself is not stored, only a hash), api_tokens and logins (dates and
-    names, never the secrets), audit_log (every recorded access to your data).
+    names, never the secrets), mailed_links (password-reset and email-confirmation links
+    we mailed you: dates only), audit_log (every recorded access to your data).
     Password and token hashes are left out and named under "withheld".
 
 sessions/<batch>/photos/

@@ -17,11 +17,13 @@ from headshot.domain.errors import ConflictError
 from headshot.domain.models import LoginResult
 from headshot.services.account_tokens import Mail, issue, redeem
 from headshot.services.audit import AuditLog
+from headshot.services.ratelimit import RateLimiter
 from headshot.services.secrets import digest
 from headshot.storage.db import Database
 from headshot.storage.records import AuthSession, User
 
 Mode = Literal["required", "optional", "off"]
+RESENDS_PER_WINDOW = 3
 LINK_EXPIRED = "This confirmation link has expired or was already used. Ask for a new one."
 UNVERIFIED_MESSAGE = (
     "Please confirm your email address first: we just sent you a link. Open it, then sign in again."
@@ -38,8 +40,10 @@ class EmailVerification:
         ttl_s: int,
         link_base: str,
         clock: Callable[[], datetime],
+        resend_window_s: int = 300,
     ) -> None:
         self._db = db
+        self._resends = RateLimiter(limit=RESENDS_PER_WINDOW, window_s=resend_window_s, clock=clock)
         self._audit = audit
         self._mode = mode
         self._ttl_s = ttl_s
@@ -62,7 +66,11 @@ class EmailVerification:
             return Mail(to=user.email, subject="Confirm your email address", body=self._body(token))
 
     def resend(self, user_id: str) -> Mail:
-        """A new link on request; refused when there is nothing to confirm."""
+        """A new link on request; refused when there is nothing to confirm or when asked for
+        too often (429)."""
+        with self._db.transaction() as db:
+            self._resends.check(db, f"verify:user:{user_id}")
+            self._resends.hit(db, f"verify:user:{user_id}")
         mail = self.mail_for(user_id)
         if mail is None:
             raise ConflictError(
