@@ -26,7 +26,7 @@ router = APIRouter(tags=["generations"])
 def list_styles(
     services: ServicesDep,
     engine: Annotated[
-        str | None, Query(max_length=20, description="Default: the active one.")
+        Literal["fal", "studio"] | None, Query(description="Default: the active one.")
     ] = None,
 ) -> StylesOut:
     """The catalogue, and which axes the engine can render (a model uses its own engine)."""
