@@ -72,8 +72,8 @@ def test_training_and_generation_on_fal(
 
     double.complete_all()
     page.get_by_role("link", name="Create headshots with v1").click()
-    page.get_by_role("radio", name="Navy gradient").check()
-    page.get_by_role("button", name="Add this look").click()
+    page.get_by_role("checkbox", name="Navy gradient").check()
+    page.get_by_role("checkbox", name="Studio grey").uncheck()
     page.get_by_label("Images per look").select_option("2")
     page.get_by_role("button", name="Generate headshots").click()
     expect(page.get_by_role("progressbar", name="Generation progress")).to_be_visible()

@@ -11,7 +11,9 @@ import pytest
 STATIC = Path(__file__).resolve().parents[2] / "src" / "headshot" / "webapp" / "static"
 JS = STATIC / "js"
 # `import ... from "./x.js"`, `import "./x.js"` and `export ... from "./x.js"`, over several lines.
-IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;'"]*?(?:\bfrom\s*)?["']([^"']+)["']""", re.M | re.S)
+IMPORT = re.compile(
+    r"""^\s*(?:import|export)\b[^;'"]*?(?:\bfrom\s*)?["']([^"']+)["']""", re.M | re.S
+)
 
 
 def imports_of(source: str) -> list[str]:
@@ -22,7 +24,10 @@ def module_graph(root: Path) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for path in sorted(root.rglob("*.js")):
         name = path.relative_to(root).as_posix()
-        targets = {(path.parent / spec).resolve().relative_to(root.resolve()).as_posix() for spec in imports_of(path.read_text())}
+        targets = {
+            (path.parent / spec).resolve().relative_to(root.resolve()).as_posix()
+            for spec in imports_of(path.read_text())
+        }
         graph[name] = targets
     return graph
 
@@ -53,7 +58,8 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_the_import_parser_reads_every_form() -> None:
     source = (
         'import { a } from "./a.js";\nimport * as b from "../b.js";\nimport "./c.js";\n'
-        'export { d } from "./d.js";\nimport {\n  e,\n  f,\n} from "./e.js";\nconst x = "./no.js";\n'
+        'export { d } from "./d.js";\nimport {\n  e,\n  f,\n} from "./e.js";\n'
+        'const x = "./no.js";\n'
     )
     assert imports_of(source) == ["./a.js", "../b.js", "./c.js", "./d.js", "./e.js"]
 

@@ -63,24 +63,27 @@ function resolutionWords(headshot) {
   return headshot.width + "×" + headshot.height;
 }
 
+// One overflow menu per card: a button that opens a short list of actions.
 function menu(headshot, slot, refresh) {
-  const close = () => { details.open = false; };
+  const toggle = h("button", { type: "button", class: "more", "aria-haspopup": "menu", "aria-expanded": "false",
+    "aria-label": "More actions" }, "⋯");
+  const list = h("div", { class: "menu-list", role: "menu", hidden: true });
+  const setOpen = (open) => { list.hidden = !open; toggle.setAttribute("aria-expanded", String(open)); };
+  toggle.addEventListener("click", () => setOpen(list.hidden));
   const item = (text, action) => h("button", { type: "button", role: "menuitem", class: "ghost",
-    onclick: () => { close(); Promise.resolve(action()).catch((e) => toast(e.message)); } }, text);
-  const download = h("a", { role: "menuitem", class: "ghost button", href: "/api/v1/headshots/" + headshot.id + "/image",
-    download: "headshot-" + headshot.id + ".jpg", onclick: close }, "Download");
-  const details = h("details", { class: "menu" },
-    h("summary", { "aria-label": "More actions" }, "⋯"),
-    h("div", { class: "menu-list", role: "menu" }, download,
-      item("Share", () => share(headshot, slot)),
-      item("Active links", () => showLinks(headshot, slot)),
-      item("Delete", async () => {
-        if (!confirm("Delete this headshot for good?")) return;
-        const { receipt } = await del("/headshots/" + headshot.id);
-        deletedToast("Headshot", receipt);
-        refresh();
-      })));
-  return details;
+    onclick: () => { setOpen(false); Promise.resolve(action()).catch((e) => toast(e.message)); } }, text);
+  list.append(
+    h("a", { role: "menuitem", class: "ghost button", href: "/api/v1/headshots/" + headshot.id + "/image",
+      download: "headshot-" + headshot.id + ".jpg", onclick: () => setOpen(false) }, "Download"),
+    item("Share", () => share(headshot, slot)),
+    item("Active links", () => showLinks(headshot, slot)),
+    item("Delete", async () => {
+      if (!confirm("Delete this headshot for good?")) return;
+      const { receipt } = await del("/headshots/" + headshot.id);
+      deletedToast("Headshot", receipt);
+      refresh();
+    }));
+  return h("div", { class: "menu" }, toggle, list);
 }
 
 function card(headshot, names, refresh) {

@@ -7,8 +7,7 @@ import * as events from "../events.js";
 import { app } from "../router.js";
 import { plural } from "../words.js";
 
-const AXES = [["backgrounds", "background", "Background", "background"], ["attire", "attire", "Attire", "attire"],
-  ["lighting", "lighting", "Lighting", "lighting"]];
+const AXES = [["backgrounds", "background", "Background"], ["attire", "attire", "Attire"], ["lighting", "lighting", "Lighting"]];
 const MAX_LOOKS = 12;
 const OWNER = "generation";
 
@@ -38,13 +37,21 @@ function axisPicker(styles, [list, key, title], onChange) {
   return group;
 }
 
-// Every combination of the picked values; an unsupported axis is left out of the look.
+// What a look says on an axis the engine cannot render: "as photographed" where the catalogue
+// has it (the person's own clothes), else nothing.
+const UNCHANGED = { attire: "as-is" };
+
+// Every combination of the picked values.
 function looksOf(form, styles) {
   const data = new FormData(form);
   let looks = [{}];
-  for (const [, key] of AXES) {
-    if (!axisSupport(styles, key).supported) continue;
-    const values = data.getAll(key);
+  for (const [list, key] of AXES) {
+    let values = data.getAll(key);
+    if (!axisSupport(styles, key).supported) {
+      const same = styles[list].find((s) => s.id === UNCHANGED[key]);
+      if (!same) continue;
+      values = [same.id];
+    }
     looks = looks.flatMap((look) => values.map((value) => ({ ...look, [key]: value })));
   }
   return looks;
