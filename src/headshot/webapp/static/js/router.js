@@ -10,7 +10,7 @@ export const app = { me: null, config: null, cleanup: null };
 let routes = [];
 
 // Counts the app shows (photos needed, looks at most) come from the server's settings.
-const FALLBACK_CONFIG = { min_photos: null, max_photos: null, images_per_look_max: 4, signup: true, email_verification: "off" };
+const FALLBACK_CONFIG = { min_photos: null, images_per_look_max: 4, looks_max: 12, signup: "open", email_verification: "off" };
 
 export async function loadConfig() {
   if (app.config) return app.config;

@@ -101,7 +101,7 @@ function passwordCard() {
   } },
   h("h2", { id: "password-title" }, "Password"),
   h("div", {}, h("label", { for: "current-password" }, "Current password"), current),
-  h("div", {}, h("label", { for: "new-password" }, "New password (at least 10 characters)"), fresh),
+  h("div", {}, h("label", { for: "new-password" }, "New password (at least " + (app.config.min_password_length || 10) + " characters)"), fresh),
   problem, save);
   return form;
 }

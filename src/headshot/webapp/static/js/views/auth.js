@@ -4,7 +4,8 @@ import { get, post } from "../api.js";
 import { h, render, errorBox, busy, toast } from "../dom.js";
 import { app, go, redirect, refreshMe, signedOut } from "../router.js";
 
-const MIN_PASSWORD = 10;
+// The server's rule when it says (GET /config), else the default.
+const minPassword = () => (app.config && app.config.min_password_length) || 10;
 
 function field(id, label, attrs, hint) {
   const input = h("input", { id, ...attrs });
@@ -16,7 +17,7 @@ function checkLocally(email, password, create) {
   if (!email.value.trim()) return "Please enter your email address.";
   if (email.validity.typeMismatch) return "That does not look like an email address. Check it for a typo (it should look like name@example.com).";
   if (!password.value) return "Please enter your password.";
-  if (create && password.value.length < MIN_PASSWORD) return "Choose a password of at least " + MIN_PASSWORD + " characters.";
+  if (create && password.value.length < minPassword()) return "Choose a password of at least " + minPassword() + " characters.";
   return null;
 }
 
@@ -30,7 +31,7 @@ export async function signInView() {
   const email = field("email", "Email", { type: "email", autocomplete: "email", required: true });
   const password = field("password", "Password",
     { type: "password", autocomplete: "current-password", required: true, "aria-describedby": "password-hint" },
-    "At least " + MIN_PASSWORD + " characters for a new account.");
+    "At least " + minPassword() + " characters for a new account.");
   async function submit(button, create) {
     problem.replaceChildren();
     const local = checkLocally(email.input, password.input, create);
@@ -51,10 +52,11 @@ export async function signInView() {
   const signIn = h("button", { type: "submit", class: "wide" }, "Sign in");
   const create = h("button", { type: "button", class: "secondary wide" }, "Create account");
   create.addEventListener("click", () => submit(create, true));
-  create.hidden = app.config && app.config.signup === false;
+  create.hidden = app.config.signup === false || app.config.signup === "closed";
   const form = h("form", { class: "card stack", novalidate: true, onsubmit: (e) => { e.preventDefault(); submit(signIn, false); } },
     email.node, password.node, problem, signIn, create,
-    h("p", { class: "center" }, h("a", { class: "tap", href: "#/forgot" }, "Forgot your password?")));
+    app.config.password_reset === false ? null
+      : h("p", { class: "center" }, h("a", { class: "tap", href: "#/forgot" }, "Forgot your password?")));
   render(
     h("section", { class: "hero" },
       h("h1", {}, "Studio headshots from your selfies"),
@@ -90,14 +92,14 @@ export async function forgotView() {
 export async function resetView(token) {
   const password = field("new-password", "New password",
     { type: "password", autocomplete: "new-password", required: true, "aria-describedby": "new-password-hint" },
-    "At least " + MIN_PASSWORD + " characters. You are signed out everywhere afterwards.");
+    "At least " + minPassword() + " characters. You are signed out everywhere afterwards.");
   const problem = h("div");
   const save = h("button", { type: "submit", class: "wide" }, "Set new password");
   const form = h("form", { class: "card stack", onsubmit: async (e) => {
     e.preventDefault();
     problem.replaceChildren();
-    if (password.input.value.length < MIN_PASSWORD) {
-      problem.replaceChildren(errorBox({ message: "Choose a password of at least " + MIN_PASSWORD + " characters." }));
+    if (password.input.value.length < minPassword()) {
+      problem.replaceChildren(errorBox({ message: "Choose a password of at least " + minPassword() + " characters." }));
       return;
     }
     try {

@@ -87,9 +87,10 @@ export async function batchView(sessionId) {
 
   function cardFor(report, preview) {
     const status = photoStatus(report, namedByBlocking(current));
-    const actions = report.id
-      ? { remove: () => removePhoto(report.id), exclude: (on) => exclude(report.id, on) }
-      : { dismiss: () => { card.remove(); syncEmpty(); } };
+    // A refused photo is only a verdict: dismissing a stored one deletes its record.
+    let actions = { dismiss: () => { card.remove(); syncEmpty(); } };
+    if (report.id && status === "refused") actions = { dismiss: () => removePhoto(report.id) };
+    else if (report.id) actions = { remove: () => removePhoto(report.id), exclude: (on) => exclude(report.id, on) };
     const card = photoCard(report, { status, preview, actions });
     return card;
   }

@@ -8,7 +8,6 @@ import { app } from "../router.js";
 import { plural } from "../words.js";
 
 const AXES = [["backgrounds", "background", "Background"], ["attire", "attire", "Attire"], ["lighting", "lighting", "Lighting"]];
-const MAX_LOOKS = 12;
 const OWNER = "generation";
 
 function axisSupport(styles, key) {
@@ -90,7 +89,8 @@ function progressPanel(modelId) {
 }
 
 export async function looksView(modelId) {
-  const [model, styles] = await Promise.all([get("/models/" + modelId), get("/styles")]);
+  const model = await get("/models/" + modelId);
+  const styles = await get("/styles?engine=" + encodeURIComponent(model.engine));  // what this model's engine renders
   const pickers = h("form", { class: "axes" });
   const maxPerLook = app.config.images_per_look_max || 4;
   const perLook = h("select", { id: "per-look" },
@@ -105,7 +105,7 @@ export async function looksView(modelId) {
     const total = looks.length * Number(perLook.value);
     let why = null;
     if (gap) why = gap;
-    else if (looks.length > MAX_LOOKS) why = "That is " + looks.length + " looks; pick fewer (at most " + MAX_LOOKS + ").";
+    else if (looks.length > app.config.looks_max) why = "That is " + looks.length + " looks; pick fewer (at most " + app.config.looks_max + ").";
     else if (!app.me.consent_given) why = "Making headshots needs your consent (see your account).";
     generate.disabled = Boolean(why);
     summary.textContent = why || plural(looks.length, "look", "looks") + " × " + perLook.value + " = " + plural(total, "headshot", "headshots") + ".";
