@@ -142,6 +142,25 @@ def test_the_whole_journey_with_the_studio(
     expect(shots.first.get_by_text("No active links.")).to_be_visible()
     assert stranger.goto(url).status == 404
 
+    # Every part can be deleted from the UI, each with its receipt: a headshot, a model version,
+    # the batch.
+    page.on("dialog", lambda dialog: dialog.accept())
+    receipt = page.get_by_role("link", name="Receipt")
+    shots.first.get_by_role("button", name="More actions").click()
+    shots.first.get_by_role("menuitem", name="Delete").click()
+    expect(page.get_by_text("Headshot deleted.")).to_be_visible()
+    expect(receipt).to_have_attribute("href", re.compile("/deletion-receipts/"))
+    expect(shots).to_have_count(1)
+    page.get_by_role("link", name="Batches").click()
+    page.get_by_role("link", name=re.compile("^Office 2026")).click()
+    page.get_by_role("button", name="Delete model v1").click()
+    expect(page.get_by_text("Model v1 deleted.")).to_be_visible()
+    expect(page.get_by_role("article", name="Model v1")).to_have_count(0)
+    page.get_by_role("link", name="‹ All batches").click()
+    page.get_by_role("button", name="Delete batch Office 2026").click()
+    expect(page.get_by_text("Batch deleted.")).to_be_visible()
+    expect(page.get_by_text("No batches yet")).to_be_visible()
+
 
 def test_photos_added_offline_upload_when_the_connection_returns(
     server: Server, phone: Callable[[], Any], testdata: Path
