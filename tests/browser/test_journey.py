@@ -156,7 +156,7 @@ def test_the_whole_journey_with_the_studio(
     page.get_by_role("button", name="Delete model v1").click()
     expect(page.get_by_text("Model v1 deleted.")).to_be_visible()
     expect(page.get_by_role("article", name="Model v1")).to_have_count(0)
-    page.get_by_role("link", name="‹ All batches").click()
+    page.get_by_role("link", name="All batches").click()
     page.get_by_role("button", name="Delete batch Office 2026").click()
     expect(page.get_by_text("Batch deleted.")).to_be_visible()
     expect(page.get_by_text("No batches yet")).to_be_visible()

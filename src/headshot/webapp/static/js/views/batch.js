@@ -206,7 +206,7 @@ export async function batchView(sessionId) {
   drawModels();
   drawPhotos();
   render(
-    h("p", {}, h("a", { class: "back", href: "#/" }, "‹ All batches")),
+    h("p", {}, h("a", { class: "back", href: "#/" }, h("span", { "aria-hidden": "true" }, "‹ "), "All batches")),
     h("h1", {}, session.name),
     consent ? addSection(sessionId, add) : consentNotice(),
     readinessSlot,

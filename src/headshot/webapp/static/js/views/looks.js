@@ -132,7 +132,7 @@ export async function looksView(modelId) {
   update();
 
   render(
-    h("p", {}, h("a", { class: "back", href: "#/batch/" + model.session_id }, "‹ Back to the batch")),
+    h("p", {}, h("a", { class: "back", href: "#/batch/" + model.session_id }, h("span", { "aria-hidden": "true" }, "‹ "), "Back to the batch")),
     h("h1", {}, "Choose your looks"),
     h("p", { class: "muted" }, "Each combination of what you pick is one look."),
     pickers,
