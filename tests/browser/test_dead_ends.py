@@ -12,7 +12,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Server, check_screen
+from tests.browser.conftest import Server, check_screen, shot
 from tests.browser.test_journey import GOOD, PASSWORD, new_batch, sign_up
 
 SIGN_IN = "Studio headshots from your selfies"
@@ -72,6 +72,7 @@ def test_withdrawal_lands_on_export_and_erasure(
     page.get_by_role("link", name="Account").click()
     page.get_by_role("button", name="Withdraw consent").click()
     expect(page.get_by_role("heading", name="Consent withdrawn")).to_be_visible()
+    shot(page, "8-consent-withdrawn")
     check_screen(page, "withdrawn")
     no_route_names(page)
     download_export(page, tmp_path, "withdraw@example.com")
@@ -215,6 +216,7 @@ def test_busy_server_keeps_the_photo_queued_until_it_is_accepted(
     expect(page.get_by_text(re.compile(r"^The server is busy. Trying again"))).to_be_visible()
     expect(card.get_by_text("Waiting", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Retry now")).to_be_visible()
+    shot(page, "9-busy-server")
     check_screen(page, "busy server")
     expect(card.get_by_text("Usable", exact=True)).to_be_visible(timeout=30_000)
     assert seen.count("POST") == 3
