@@ -85,7 +85,9 @@ def make_headshots(url: str, count: int) -> None:
     with httpx.Client(base_url=f"{url}/api/v1", timeout=60) as client:
         credentials = {"email": EMAIL, "password": PASSWORD}
         client.post("/auth/register", json=credentials).raise_for_status()
-        client.post("/auth/login", json=credentials).raise_for_status()
+        login = client.post("/auth/login", json=credentials)
+        login.raise_for_status()
+        client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
         client.post("/me/consent", json={"biometric_processing": True}).raise_for_status()
         session = client.post("/sessions", json={"name": "Page weight"}).json()["id"]
         for name in PHOTOS:

@@ -66,7 +66,7 @@ def test_training_and_generation_on_fal(
     progress = model.get_by_role("progressbar", name="Training progress v1")
     expect(progress).not_to_have_attribute("value", "0")
     expect(model.get_by_text(re.compile(r"^training"))).to_be_visible()
-    page.evaluate("document.getElementById('readiness-title').scrollIntoView()")
+    expect(progress).to_be_in_viewport()
     shot(page, "4-training")
     assert double.billable_submits(TRAINER) == 1
 

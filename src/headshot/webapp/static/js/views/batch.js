@@ -53,6 +53,7 @@ export async function batchView(sessionId) {
   const readinessSlot = h("div");
   const cards = h("div", { class: "photos", "aria-label": "Photo results", role: "region" });
   const slots = new Map();
+  const previews = new Map();  // photo id -> the picture the person chose (a refused one is not kept)
   const problem = h("div");
   const trainingsSlot = h("div");
   const train = h("button", { type: "button", class: "wide" }, "Train my model");
@@ -91,7 +92,7 @@ export async function batchView(sessionId) {
     let actions = { dismiss: () => { card.remove(); syncEmpty(); } };
     if (report.id && status === "refused") actions = { dismiss: () => removePhoto(report.id) };
     else if (report.id) actions = { remove: () => removePhoto(report.id), exclude: (on) => exclude(report.id, on) };
-    const card = photoCard(report, { status, preview, actions });
+    const card = photoCard(report, { status, preview: preview || previews.get(report.id), actions });
     return card;
   }
 
@@ -184,7 +185,9 @@ export async function batchView(sessionId) {
     }
     if (event.type === "done") {
       slots.delete(event.item.id);
-      for (const report of event.reports) if (report.id) reports.set(report.id, report);
+      for (const report of event.reports) {
+        if (report.id) { reports.set(report.id, report); previews.set(report.id, slot.preview); }
+      }
       const refused = event.reports.filter((r) => !r.id);
       slot.card.replaceWith(...refused.map((r) => cardFor(r, slot.preview)));
       refresh();
@@ -206,13 +209,13 @@ export async function batchView(sessionId) {
   drawModels();
   drawPhotos();
   render(
-    h("p", {}, h("a", { class: "back", href: "#/" }, h("span", { "aria-hidden": "true" }, "‹ "), "All batches")),
+    h("p", {}, h("a", { class: "back", href: "#/" }, h("span", { "aria-hidden": "true" }, "‹\u00a0"), "All batches")),
     h("h1", {}, session.name),
     consent ? addSection(sessionId, add) : consentNotice(),
     readinessSlot,
-    h("h2", {}, "Photos"),
-    emptyNote, cards,
     h("section", { class: "stack", "aria-labelledby": "model-title" },
-      h("h2", { id: "model-title" }, "Your model"), problem, train, trainWhy, trainingsSlot));
+      h("h2", { id: "model-title" }, "Your model"), problem, train, trainWhy, trainingsSlot),
+    h("h2", {}, "Photos"),
+    emptyNote, cards);
   return () => { unsubscribeQueue(); unsubscribeEvents(); clearStatus(OWNER); };
 }

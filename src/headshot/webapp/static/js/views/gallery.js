@@ -28,6 +28,7 @@ async function share(headshot, slot) {
   slot.replaceChildren(h("div", { class: "stack small share" },
     h("label", { for: "link-" + link.id }, "Share link (expires " + new Date(link.expires_at).toLocaleDateString() + ")"),
     input, h("div", { class: "row" }, copy, revoke)));
+  slot.scrollIntoView({ block: "center" });
   if (navigator.share) {
     try { await navigator.share({ title: "My headshot", url }); } catch (_) { /* closed: the link is shown */ }
   }
@@ -54,6 +55,11 @@ function lookWords(headshot, names) {
   else parts.push("own clothes");
   parts.push((names.lighting[headshot.lighting] || headshot.lighting) + " lighting");
   return parts.join(", ");
+}
+
+function shortLook(headshot, names) {
+  return (names.backgrounds[headshot.background] || headshot.background) + " · " +
+    (names.lighting[headshot.lighting] || headshot.lighting);
 }
 
 function resolutionWords(headshot) {
@@ -98,6 +104,7 @@ function card(headshot, names, refresh) {
       width: 384, height: 480, loading: "lazy", decoding: "async" }),
     h("div", { class: "meta" },
       h("span", { class: "muted" }, likeness), " ", headshot.flagged ? badge("warn", "Low likeness") : null,
+      h("br"), h("span", { class: "small" }, shortLook(headshot, names)),
       h("br"), h("span", { class: "small muted" }, resolutionWords(headshot))),
     h("div", { class: "actions" }, favourite, menu(headshot, slot, refresh)),
     slot);

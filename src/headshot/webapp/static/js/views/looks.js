@@ -23,16 +23,23 @@ function axisPicker(styles, [list, key, title], onChange) {
     return group;
   }
   const grid = h("div", { class: "choices" });
+  const picked = h("p", { class: "small muted" });
+  // What is picked, in words: the row scrolls sideways, so some picks may be out of sight.
+  const showPicked = () => {
+    const names = styles[list].filter((s) => grid.querySelector("#" + key + "-" + s.id).checked).map((s) => s.name);
+    picked.textContent = names.length ? "Picked: " + names.join(", ") : "Pick one or more.";
+  };
   styles[list].forEach((style, index) => {
     const id = key + "-" + style.id;
     const box = h("input", { type: "checkbox", name: key, id, value: style.id, checked: index === 0 });
-    box.addEventListener("change", onChange);
+    box.addEventListener("change", () => { showPicked(); onChange(); });
     grid.append(h("div", { class: "choice" }, box,
       h("label", { for: id, title: style.description },
         h("img", { src: style.preview_url, alt: "", width: 160, height: 200 }),
         h("span", {}, style.name))));
   });
-  group.append(h("p", { class: "small muted" }, "Pick one or more."), grid);
+  group.append(picked, grid);
+  showPicked();
   return group;
 }
 
@@ -132,7 +139,7 @@ export async function looksView(modelId) {
   update();
 
   render(
-    h("p", {}, h("a", { class: "back", href: "#/batch/" + model.session_id }, h("span", { "aria-hidden": "true" }, "‹ "), "Back to the batch")),
+    h("p", {}, h("a", { class: "back", href: "#/batch/" + model.session_id }, h("span", { "aria-hidden": "true" }, "‹\u00a0"), "Back to the batch")),
     h("h1", {}, "Choose your looks"),
     h("p", { class: "muted" }, "Each combination of what you pick is one look."),
     pickers,

@@ -93,13 +93,16 @@ export function readinessCard(report, { names, onShow, onRemove }) {
     "aria-label": "Usable photos", "aria-valuemin": "0", "aria-valuemax": String(report.required_count),
     "aria-valuenow": String(shown) }, h("span"));
   meter.firstChild.style.width = Math.min(100, 100 * report.accepted_count / Math.max(1, report.required_count)) + "%";
-  const findings = ordered(report.findings || []).map((f) => h("li", { class: f.severity === "error" ? "is-error" : "is-warning" },
+  // The count finding says what the meter line says; its tip joins that line.
+  const count = (report.findings || []).find((f) => f.code === "count");
+  const findings = ordered((report.findings || []).filter((f) => f.code !== "count")).map((f) => h("li", { class: f.severity === "error" ? "is-error" : "is-warning" },
     h("strong", {}, f.message), " ", h("span", { class: "muted" }, f.tip),
     (f.photo_ids || []).length ? photoLinks(f, names, onShow, onRemove) : null));
   return h("section", { class: "card stack", "aria-labelledby": "readiness-title" },
     h("div", { class: "row spread" }, h("h2", { id: "readiness-title" }, "Readiness"),
       report.ready ? badge("ok", "Ready to train") : badge("warn", "Not ready yet")),
     meter,
-    h("p", { class: "small" }, plural(report.accepted_count, "usable photo", "usable photos") + ", " + report.required_count + " needed"),
+    h("p", { class: "small" }, plural(report.accepted_count, "usable photo", "usable photos") + ", " + report.required_count + " needed." +
+      (count && count.tip ? " " + count.tip : "")),
     findings.length ? h("ul", { class: "small findings" }, findings) : null);
 }
