@@ -181,6 +181,9 @@ def test_photos_added_offline_upload_when_the_connection_returns(
     expect(page.get_by_text("Offline: 1 photo waits on this phone.")).to_be_visible()
     page.reload()
     expect(page.get_by_text("1 photo is kept on this phone")).to_be_visible()
+    page.get_by_role("button", name="Try again").click()  # still offline: the same page
+    expect(page.get_by_text("1 photo is kept on this phone")).to_be_visible()
+    check_screen(page, "offline")
 
     context.set_offline(False)
     page.goto(batch_url)

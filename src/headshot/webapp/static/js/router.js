@@ -1,7 +1,7 @@
 // Shared state and navigation: who is signed in, the server's settings, and the hash router.
 // Views import this module; it imports no view (the entry module, main.js, hands it the routes).
 import { get } from "./api.js";
-import { render, errorBox, empty } from "./dom.js";
+import { h, render, errorBox, empty } from "./dom.js";
 import * as events from "./events.js";
 import { pending, pump } from "./queue.js";
 import { plural } from "./words.js";
@@ -62,9 +62,11 @@ function markTab(tab) {
 
 async function offlinePage() {
   const waiting = (await pending()).length;
+  const retry = h("button", { type: "button", class: "wide" }, "Try again");
+  retry.addEventListener("click", () => { pump(); route(); });
   render(empty("You are offline", waiting
     ? plural(waiting, "photo is", "photos are") + " kept on this phone and upload when you are back online."
-    : "Headshot needs a connection for this page. It reloads by itself when you are back."));
+    : "Headshot needs a connection for this page. It reloads by itself when you are back."), retry);
 }
 
 // Returns false when the route sent the person elsewhere.
