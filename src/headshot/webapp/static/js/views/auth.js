@@ -2,7 +2,7 @@
 // to process face photos.
 import { get, post } from "../api.js";
 import { h, render, errorBox, busy, toast } from "../dom.js";
-import { app, go, redirect, refreshMe, signedOut } from "../router.js";
+import { app, redirect, refreshMe, signedOut } from "../router.js";
 
 // The server's rule when it says (GET /config), else the default.
 const minPassword = () => (app.config && app.config.min_password_length) || 10;
