@@ -155,8 +155,9 @@ export async function accountView() {
 // Where withdrawal lands: what happened, and export and erasure one tap away.
 export async function withdrawnView() {
   const me = app.me.consent_given ? await refreshMe() : app.me;
+  if (me.consent_given) { redirect("#/account"); return; }  // given again since: nothing to say here
   render(
-    h("h1", {}, me.consent_given ? "Consent is active" : "Consent withdrawn"),
+    h("h1", {}, "Consent withdrawn"),
     h("section", { class: "card stack" },
       h("p", {}, "Nothing of yours is processed any more, and running jobs were stopped. " +
         "Your photos, models and headshots are still stored until you delete them."),
