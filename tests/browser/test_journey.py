@@ -39,6 +39,48 @@ def new_batch(page: Any, name: str) -> None:
     expect(page.get_by_role("heading", name=name)).to_be_visible()
 
 
+def shows_a_partial_generation_as_finished(page: Any) -> None:
+    """A generation with one failed look (the server's `partial`, injected here) reads as done,
+    with its headshots and a note on the look that failed."""
+    generation = {
+        "id": "generation-double",
+        "model_id": "m",
+        "engine": "studio",
+        "looks": [],
+        "images_per_look": 1,
+        "seed": None,
+        "notes": [],
+        "error": None,
+        "created_at": "2026-01-01T00:00:00Z",
+        "finished_at": None,
+    }
+    failed = {"background": "office", "attire": "as-is", "lighting": "rembrandt"}
+
+    def answer(route: Any) -> None:
+        if route.request.method == "POST":
+            route.fulfill(
+                status=202,
+                json={**generation, "status": "queued", "progress": 0, "headshot_ids": []},
+            )
+        else:
+            route.fulfill(
+                json={
+                    **generation,
+                    "status": "partial",
+                    "progress": 1,
+                    "headshot_ids": ["a"],
+                    "failed_looks": [{**failed, "reason": "The look failed."}],
+                }
+            )
+
+    pattern = re.compile(r"/api/v1/generations(/generation-double)?$")
+    page.route(pattern, answer)
+    page.get_by_role("button", name="Generate headshots").click()
+    expect(page.get_by_text("1 headshot is ready.")).to_be_visible()
+    expect(page.get_by_text("1 look could not be made: The look failed.")).to_be_visible()
+    page.unroute(pattern)
+
+
 def test_the_whole_journey_with_the_studio(
     server: Server, phone: Callable[[], Any], testdata: Path
 ) -> None:
@@ -93,6 +135,7 @@ def test_the_whole_journey_with_the_studio(
     expect(gallery_link).to_be_visible(timeout=60_000)
     expect(gallery_link).to_be_in_viewport(ratio=1)
     check_screen(page, "looks with progress")
+    shows_a_partial_generation_as_finished(page)
     gallery_link.click()
 
     expect(page.get_by_role("heading", name="Gallery")).to_be_visible()

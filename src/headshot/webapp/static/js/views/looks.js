@@ -130,6 +130,7 @@ export async function looksView(modelId) {
       const progress = progressPanel(modelId);
       showStatus(OWNER, progress.panel);
       const show = async () => progress.show(await get("/generations/" + made.id));
+      unsubscribe();  // a second generation from this page replaces the first in the status bar
       unsubscribe = events.on((kind, data) => { if (kind === "generation" && data.id === made.id) show(); });
       await show();
     } catch (error) {
