@@ -45,8 +45,15 @@ format: setup  ## apply ruff format and safe fixes
 typecheck: setup  ## mypy strict
 	$(RUN) mypy
 
-browser-deps:  ## Debian's chromium for the browser tests (skipped when not root and absent)
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
+
+browser-deps: $(AXE)  ## Debian's chromium and axe-core (npm) for the browser tests (skipped when not root and absent)
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: browser tests will skip"; }
+
+# axe-core, pinned by tests/browser/axe/package-lock.json, checks every screen for accessibility.
+$(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null); } || true
+	@if command -v npm >/dev/null; then npm ci --prefix tests/browser/axe --no-audit --no-fund --silent && touch $@; else echo "npm not installed: accessibility checks will skip"; fi
 
 pytest: setup
 	$(RUN) pytest
@@ -58,6 +65,7 @@ check: test
 bench: setup  ## run the benchmarks
 	$(RUN) python bench/validation.py
 	$(RUN) python bench/export.py
+	$(RUN) python bench/page_weight.py
 
 clean:  ## remove the environments and caches
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

@@ -153,3 +153,40 @@ def shot(page: Any, name: str) -> None:
     if os.environ.get("WRITE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+AXE = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+TAP_TARGETS = Path(__file__).resolve().parent / "tap_targets.js"
+
+
+def _require_axe() -> None:
+    if AXE.exists():
+        return
+    reason = "axe-core is not installed (make browser-deps): accessibility checks cannot run"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason)
+    pytest.skip(f"!!! SKIPPED: {reason} !!!")
+
+
+def serious_violations(page: Any) -> list[str]:
+    """axe-core's critical and serious findings on what the page shows now."""
+    _require_axe()
+    if not page.evaluate("typeof window.axe === 'object'"):
+        # Evaluated through the DevTools protocol, which the page's CSP (no inline scripts)
+        # does not govern; a script tag would be refused, as it should be.
+        page.evaluate(AXE.read_text() + "\n;0")
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results["violations"]
+        if v["impact"] in ("critical", "serious")
+    ]
+
+
+def check_screen(page: Any, name: str) -> None:
+    """Each screen of the journey: no serious accessibility violation, no tap target under
+    44 x 44 px, and nothing wider than the phone."""
+    assert serious_violations(page) == [], name
+    assert page.evaluate(TAP_TARGETS.read_text()) == [], name
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{name}: horizontal overflow {width}"

@@ -66,14 +66,14 @@ def test_training_and_generation_on_fal(
     progress = model.get_by_role("progressbar", name="Training progress v1")
     expect(progress).not_to_have_attribute("value", "0")
     expect(model.get_by_text(re.compile(r"^training"))).to_be_visible()
-    page.evaluate("document.getElementById('readiness-title').scrollIntoView()")
+    expect(progress).to_be_in_viewport()
     shot(page, "4-training")
     assert double.billable_submits(TRAINER) == 1
 
     double.complete_all()
     page.get_by_role("link", name="Create headshots with v1").click()
-    page.get_by_role("radio", name="Navy gradient").check()
-    page.get_by_role("button", name="Add this look").click()
+    page.get_by_role("checkbox", name="Navy gradient").check()
+    page.get_by_role("checkbox", name="Studio grey").uncheck()
     page.get_by_label("Images per look").select_option("2")
     page.get_by_role("button", name="Generate headshots").click()
     expect(page.get_by_role("progressbar", name="Generation progress")).to_be_visible()

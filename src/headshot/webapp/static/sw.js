@@ -1,11 +1,13 @@
 // Service worker: the app shell works offline. API answers are never cached (they hold personal
 // data); the shell is served from the cache when the network is away.
-const VERSION = "headshot-shell-v1";
+const VERSION = "headshot-shell-v2";
 const SHELL = [
   "/",
   "/manifest.webmanifest",
   "/app/app.css",
   "/app/js/main.js",
+  "/app/js/router.js",
+  "/app/js/words.js",
   "/app/js/api.js",
   "/app/js/dom.js",
   "/app/js/events.js",
@@ -14,6 +16,8 @@ const SHELL = [
   "/app/js/views/account.js",
   "/app/js/views/auth.js",
   "/app/js/views/batch.js",
+  "/app/js/views/photos.js",
+  "/app/js/views/training.js",
   "/app/js/views/batches.js",
   "/app/js/views/gallery.js",
   "/app/js/views/looks.js",

@@ -2,26 +2,60 @@
 // cookie set by /auth/login, so every call is same-origin with credentials.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, { details = {}, retryAfterS = null } = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details;
+    this.retryAfterS = retryAfterS;
+  }
+
+  // Worth another try later: no connection, the server busy (429) or failing (5xx). Any other
+  // 4xx is the server's verdict and sending the same thing again would not change it.
+  get transient() {
+    return this.status === 0 || this.status === 429 || this.status >= 500;
   }
 }
 
 const NETWORK = "You seem to be offline. Check your connection and try again.";
 
+// Field problems from the server's validator, said plainly.
+const FIELD_WORDS = {
+  email: "That does not look like an email address. Check it for a typo (it should look like name@example.com).",
+  password: "Please choose a password.",
+};
+
+function plainMessage(status, code, message, details) {
+  if (code === "invalid_input" && Array.isArray(details.fields)) {
+    const field = details.fields.map((f) => f.field.split(".").pop()).find((name) => FIELD_WORDS[name]);
+    if (field) return FIELD_WORDS[field];
+  }
+  if (status >= 500) return "The server had a problem. Please try again in a moment.";
+  return message;
+}
+
+// Retry-After in seconds (or an HTTP date), as sent by a busy server.
+export function retryAfter(value) {
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const when = Date.parse(value);
+  return Number.isNaN(when) ? null : Math.max(0, (when - Date.now()) / 1000);
+}
+
+function errorOf(status, body, retryAfterHeader) {
+  const error = (body && body.error) || {};
+  const code = error.code || "http_" + status;
+  const details = error.details || {};
+  const message = plainMessage(status, code,
+    error.message || "Something went wrong (" + status + "). Please try again.", details);
+  return new ApiError(status, code, message, { details, retryAfterS: retryAfter(retryAfterHeader) });
+}
+
 async function failure(response) {
-  let code = "http_" + response.status;
-  let message = "Something went wrong (" + response.status + "). Please try again.";
-  try {
-    const body = await response.json();
-    if (body && body.error) {
-      code = body.error.code || code;
-      message = body.error.message || message;
-    }
-  } catch (_) { /* not JSON: keep the generic sentence */ }
-  return new ApiError(response.status, code, message);
+  let body = null;
+  try { body = await response.json(); } catch (_) { /* not JSON: keep the generic sentence */ }
+  return errorOf(response.status, body, response.headers.get("Retry-After"));
 }
 
 export async function api(method, path, body) {
@@ -37,7 +71,8 @@ export async function api(method, path, body) {
     throw new ApiError(0, "offline", NETWORK);
   }
   if (!response.ok) throw await failure(response);
-  if (response.status === 204) return null;
+  // A deleted resource answers 204 and points at its deletion receipt.
+  if (response.status === 204) return { receipt: response.headers.get("Deletion-Receipt") };
   return response.json();
 }
 
@@ -60,9 +95,7 @@ export function uploadPhoto(sessionId, blob, name, onProgress) {
     xhr.onload = () => {
       const body = xhr.response || {};
       if (xhr.status >= 200 && xhr.status < 300) { resolve(body.photos || []); return; }
-      const error = body.error || {};
-      reject(new ApiError(xhr.status, error.code || "upload_failed",
-        error.message || "The upload failed (" + xhr.status + ")."));
+      reject(errorOf(xhr.status, body, xhr.getResponseHeader("Retry-After")));
     };
     xhr.send(form);
   });

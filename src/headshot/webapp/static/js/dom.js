@@ -23,12 +23,37 @@ export function render(...nodes) {
 }
 
 let toastTimer = 0;
-export function toast(message) {
+// A short message at the top of the screen (never over the tab bar or a field being read);
+// `extra` may add a link, such as a deletion receipt.
+export function toast(message, extra) {
   const box = document.getElementById("toast");
-  box.textContent = message;
+  box.replaceChildren(h("span", {}, message), extra ? " " : null, extra || null);
   box.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { box.hidden = true; }, 5000);
+  toastTimer = setTimeout(() => { box.hidden = true; }, extra ? 10000 : 5000);
+}
+
+// The status bar sits above the tab bar, so progress and its results stay on screen wherever
+// the person has scrolled. `owner` lets a view clear only its own message.
+export function showStatus(owner, ...nodes) {
+  const bar = document.getElementById("status");
+  bar.dataset.owner = owner;
+  bar.replaceChildren(...nodes);
+  bar.hidden = nodes.length === 0;
+  document.body.classList.toggle("with-status", !bar.hidden);
+}
+
+export function clearStatus(owner) {
+  const bar = document.getElementById("status");
+  if (owner && bar.dataset.owner !== owner) return;
+  showStatus("");
+}
+
+// A deletion answered with its receipt: say so, with a link to check the provider's part.
+export function deletedToast(what, receiptUrl) {
+  toast(what + " deleted.", receiptUrl
+    ? h("a", { class: "tap", href: receiptUrl, target: "_blank", rel: "noopener" }, "Receipt")
+    : null);
 }
 
 export function errorBox(error) {

@@ -1,98 +1,184 @@
-// The account page: consent, export, API tokens, sign out and erasure (with its receipt).
+// The account page: consent, export, password, email verification, API tokens, sign out and
+// erasure (with its receipt). All of it works without consent; only new processing needs it.
 import { get, post, del } from "../api.js";
 import { h, render, errorBox, busy, toast } from "../dom.js";
-import { app, go } from "../main.js";
-import * as events from "../events.js";
+import { app, go, redirect, refreshMe, signedOut } from "../router.js";
+import { countWords } from "../words.js";
+import { signOut } from "./auth.js";
 
-async function tokensCard() {
-  const { tokens } = await get("/auth/tokens");
-  const live = tokens.filter((t) => !t.revoked);
-  const list = live.length === 0 ? h("p", { class: "small muted" }, "No tokens yet.") : h("ul", { class: "list" }, live.map((t) => h("li", { class: "row spread" },
-    h("span", {}, h("strong", {}, t.name), " ", h("span", { class: "small muted" }, t.prefix + "… · " + t.scopes.join(", "))),
-    h("button", { type: "button", class: "link", onclick: async () => { await del("/auth/tokens/" + t.id); refresh(); } }, "Revoke " + t.name))));
-  const name = h("input", { id: "token-name", type: "text", maxlength: "100" });
-  const write = h("input", { id: "token-write", type: "checkbox" });
-  const shown = h("div");
-  const create = h("button", { type: "submit", class: "secondary" }, "Create token");
-  const card = h("section", { class: "card stack", "aria-labelledby": "tokens-title" },
-    h("h2", { id: "tokens-title" }, "API tokens"),
-    h("p", { class: "small muted" }, "For scripts and integrations. A token is shown once."),
-    list,
-    h("form", { class: "stack", onsubmit: async (e) => {
-      e.preventDefault();
-      const made = await busy(create, "Creating…", () => post("/auth/tokens", { name: name.value || "token", scopes: write.checked ? ["read", "write"] : ["read"] }));
-      shown.replaceChildren(h("p", { class: "small" }, "Copy it now: ", h("code", { class: "receipt" }, made.token)));
-      refresh(false);
-    } }, h("div", {}, h("label", { for: "token-name" }, "Token name"), name),
-    h("label", { class: "check", for: "token-write" }, write, "Allow changes (write)"), create),
-    shown);
-  async function refresh(clear = true) {
-    const fresh = await tokensCard();
-    if (!clear) fresh.append(shown);
-    card.replaceWith(fresh);
-  }
-  return card;
+function exportButton() {
+  return h("a", { class: "button secondary wide", href: "/api/v1/me/export", download: "" }, "Download all my data");
 }
 
-export async function accountView() {
-  const me = app.me;
+function signOutButton() {
+  const button = h("button", { type: "button", class: "secondary" }, "Sign out");
+  button.addEventListener("click", () => signOut().catch((error) => toast(error.message)));
+  return button;
+}
+
+// Erasure behind a typed confirmation; `id` keeps two copies apart in one page.
+function erasePanel(me) {
   const problem = h("div");
-  const withdraw = h("button", { type: "button", class: "secondary" }, "Withdraw consent");
-  withdraw.addEventListener("click", async () => {
-    if (!confirm("Withdraw consent? All processing of your photos stops and running jobs are cancelled.")) return;
-    const answer = await post("/me/consent", { biometric_processing: false });
-    app.me = answer;
-    toast(answer.message);
-    go("#/consent");
-  });
-  const signOut = h("button", { type: "button", class: "secondary" }, "Sign out");
-  signOut.addEventListener("click", async () => {
-    await post("/auth/logout"); events.disconnect(); app.me = null; go("#/signin");
-  });
   const confirmation = h("input", { id: "erase-confirm", type: "email", autocomplete: "off" });
   const erase = h("button", { type: "button", class: "danger wide", disabled: true }, "Erase my account");
-  confirmation.addEventListener("input", () => { erase.disabled = confirmation.value.trim().toLowerCase() !== me.email; });
+  confirmation.addEventListener("input", () => { erase.disabled = confirmation.value.trim().toLowerCase() !== me.email.toLowerCase(); });
   erase.addEventListener("click", async () => {
     try {
       const receipt = await busy(erase, "Erasing…", () => del("/me"));
-      events.disconnect();
-      app.me = null;
+      signedOut();
       sessionStorage.setItem("headshot-receipt", JSON.stringify(receipt));
-      go("#/erased");
+      redirect("#/erased");
     } catch (error) {
       problem.replaceChildren(errorBox(error));
     }
   });
+  return h("section", { class: "card stack", "aria-labelledby": "erase-title" },
+    h("h2", { id: "erase-title" }, "Erase everything"),
+    h("p", { class: "small" }, "This deletes your account, photos, models and headshots here at once, " +
+      "and asks the AI provider to delete its copies. It cannot be undone. You get a receipt."),
+    h("div", {}, h("label", { for: "erase-confirm" }, "Type your email to confirm"), confirmation),
+    problem, erase);
+}
+
+function tokenRow(t, refresh) {
+  const revoke = h("button", { type: "button", class: "ghost", "aria-label": "Revoke " + t.name }, "Revoke");
+  revoke.addEventListener("click", async () => { await del("/auth/tokens/" + t.id); refresh(); });
+  return h("li", { class: "row spread" },
+    h("span", { class: "grow" }, h("strong", {}, t.name), " ", h("span", { class: "small muted" }, t.prefix + "… · " + t.scopes.join(", "))),
+    revoke);
+}
+
+function issued(made) {
+  const copy = h("button", { type: "button", class: "secondary" }, "Copy token");
+  copy.addEventListener("click", async () => {
+    try { await navigator.clipboard.writeText(made.token); copy.textContent = "Copied"; } catch (_) { toast("Select the token and copy it."); }
+  });
+  return h("div", { class: "stack small" }, h("p", {}, "Copy it now; it is not shown again."),
+    h("code", { class: "receipt" }, made.token), copy);
+}
+
+async function tokensCard() {
+  const { tokens } = await get("/auth/tokens");
+  const live = tokens.filter((t) => !t.revoked);
+  const shown = h("div");
+  const card = h("section", { class: "card stack", "aria-labelledby": "tokens-title" });
+  async function refresh(keep) {
+    const fresh = await tokensCard();
+    if (keep) fresh.append(keep);
+    card.replaceWith(fresh);
+  }
+  const name = h("input", { id: "token-name", type: "text", maxlength: "100" });
+  const write = h("input", { id: "token-write", type: "checkbox" });
+  const create = h("button", { type: "submit", class: "secondary" }, "Create token");
+  card.append(h("h2", { id: "tokens-title" }, "API tokens"),
+    h("p", { class: "small muted" }, "For scripts and integrations. A token is shown once."),
+    live.length ? h("ul", { class: "list" }, live.map((t) => tokenRow(t, () => refresh()))) : h("p", { class: "small muted" }, "No tokens yet."),
+    h("form", { class: "stack", onsubmit: async (e) => {
+      e.preventDefault();
+      const made = await busy(create, "Creating…", () => post("/auth/tokens", { name: name.value || "token", scopes: write.checked ? ["read", "write"] : ["read"] }));
+      shown.replaceChildren(issued(made));
+      refresh(shown);
+    } }, h("div", {}, h("label", { for: "token-name" }, "Token name"), name),
+    h("label", { class: "check", for: "token-write" }, write, "Allow changes (write)"), create), shown);
+  return card;
+}
+
+function passwordCard() {
+  const current = h("input", { id: "current-password", type: "password", autocomplete: "current-password" });
+  const fresh = h("input", { id: "new-password", type: "password", autocomplete: "new-password" });
+  const problem = h("div");
+  const save = h("button", { type: "submit", class: "secondary" }, "Change password");
+  const form = h("form", { class: "card stack", "aria-labelledby": "password-title", onsubmit: async (e) => {
+    e.preventDefault();
+    problem.replaceChildren();
+    try {
+      await busy(save, "Saving…", () => post("/me/password", { current_password: current.value, new_password: fresh.value }));
+      current.value = fresh.value = "";
+      problem.replaceChildren(h("p", { role: "status" }, "Your password is changed."));
+    } catch (error) {
+      problem.replaceChildren(errorBox(error));
+    }
+  } },
+  h("h2", { id: "password-title" }, "Password"),
+  h("div", {}, h("label", { for: "current-password" }, "Current password"), current),
+  h("div", {}, h("label", { for: "new-password" }, "New password (at least " + (app.config.min_password_length || 10) + " characters)"), fresh),
+  problem, save);
+  return form;
+}
+
+function verificationNote(me) {
+  if (me.email_verified !== false || app.config.email_verification === "off") return null;
+  const resend = h("button", { type: "button", class: "secondary" }, "Send the confirmation email again");
+  resend.addEventListener("click", async () => {
+    try { await busy(resend, "Sending…", () => post("/me/email/verification")); toast("Sent. Check your inbox."); } catch (error) { toast(error.message); }
+  });
+  return h("div", { class: "notice stack" }, h("p", { class: "small" }, "Your email address is not confirmed yet."), resend);
+}
+
+function consentCard(me) {
+  if (!me.consent_given) {
+    return h("div", { class: "stack" },
+      h("p", { class: "small" }, "You have not given consent: nothing of yours is processed."),
+      h("a", { class: "button", href: "#/consent" }, "Read and give consent"));
+  }
+  const withdraw = h("button", { type: "button", class: "secondary" }, "Withdraw consent");
+  withdraw.addEventListener("click", async () => {
+    if (!confirm("Withdraw consent? All processing of your photos stops and running jobs are cancelled.")) return;
+    try {
+      app.me = await post("/me/consent", { biometric_processing: false });
+      go("#/withdrawn");
+    } catch (error) { toast(error.message); }
+  });
+  return h("div", { class: "stack" },
+    h("p", { class: "small muted" }, "Consent given (version " + me.consent_version + "). ",
+      h("a", { class: "tap", href: "#/consent" }, "Read what you agreed to")),
+    withdraw);
+}
+
+export async function accountView() {
+  const me = app.me;
   render(
     h("h1", {}, "Account"),
-    h("section", { class: "card stack" }, h("p", {}, "Signed in as ", h("strong", {}, me.email)),
-      h("p", { class: "small muted" }, "Consent given (version " + me.consent_version + ")."),
-      h("div", { class: "row" }, withdraw, signOut)),
+    h("section", { class: "card stack", "aria-labelledby": "me-title" },
+      h("h2", { id: "me-title", class: "visually-hidden" }, "You"),
+      h("p", { class: "email" }, "Signed in as ", h("strong", {}, me.email)),
+      verificationNote(me), consentCard(me), h("div", { class: "row" }, signOutButton())),
     h("section", { class: "card stack", "aria-labelledby": "export-title" },
       h("h2", { id: "export-title" }, "Your data"),
       h("p", { class: "small muted" }, "One zip with every record we hold about you, your photos, models and headshots."),
-      h("a", { class: "button secondary", href: "/api/v1/me/export", download: "" }, "Download all my data")),
+      exportButton()),
+    passwordCard(),
     await tokensCard(),
-    h("section", { class: "card stack", "aria-labelledby": "erase-title" },
-      h("h2", { id: "erase-title" }, "Erase everything"),
-      h("p", { class: "small" }, "This deletes your account, photos, models and headshots here at once, " +
-        "and asks fal.ai to delete its copies. It cannot be undone. You get a receipt."),
-      h("div", {}, h("label", { for: "erase-confirm" }, "Type your email to confirm"), confirmation),
-      problem, erase));
+    erasePanel(me));
+}
+
+// Where withdrawal lands: what happened, and export and erasure one tap away.
+export async function withdrawnView() {
+  const me = app.me.consent_given ? await refreshMe() : app.me;
+  if (me.consent_given) { redirect("#/account"); return; }  // given again since: nothing to say here
+  render(
+    h("h1", {}, "Consent withdrawn"),
+    h("section", { class: "card stack" },
+      h("p", {}, "Nothing of yours is processed any more, and running jobs were stopped. " +
+        "Your photos, models and headshots are still stored until you delete them."),
+      h("p", { class: "small muted" }, "You can download everything, erase everything, or give consent again."),
+      exportButton(),
+      h("div", { class: "row" }, h("a", { class: "button secondary", href: "#/consent" }, "Give consent again"), signOutButton())),
+    erasePanel(me));
 }
 
 export async function erasedView() {
   const receipt = JSON.parse(sessionStorage.getItem("headshot-receipt") || "null");
   document.getElementById("tabs").hidden = true;
-  if (!receipt) { go("#/signin"); return; }
+  if (!receipt) { redirect("#/signin"); return; }
   const status = h("p", {}, "Status: ", h("strong", {}, receipt.status === "complete" ? "complete" : "provider deletions pending"));
-  const counts = Object.entries(receipt.deleted).map(([what, n]) => h("li", {}, n + " " + what.replaceAll("_", " ")));
+  const counts = Object.entries(receipt.deleted).map(([what, n]) => h("li", {}, countWords(what, n)));
   render(
     h("h1", {}, "Your account is erased"),
     h("section", { class: "card stack" },
-      h("p", {}, "Everything was deleted here. Keep this receipt to check that the provider finished too."),
+      h("p", {}, "Everything was deleted here and you are signed out. Keep this receipt to check that the provider finished too."),
       h("p", {}, "Receipt ", h("code", { class: "receipt" }, receipt.id)),
       status, h("ul", { class: "small" }, counts),
-      h("p", { class: "small" }, h("a", { href: receipt.status_url }, "Check the receipt's status")),
+      h("p", { class: "small" }, h("a", { class: "tap", href: receipt.status_url, target: "_blank", rel: "noopener" }, "Check the receipt's status")),
       h("a", { class: "button secondary", href: "#/signin" }, "Done")));
 }

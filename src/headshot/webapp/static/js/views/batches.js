@@ -1,7 +1,44 @@
-// The person's batches (photo sessions): list and create.
-import { get, post } from "../api.js";
-import { h, render, empty, errorBox, busy } from "../dom.js";
-import { go } from "../main.js";
+// The person's batches (photo sessions): list, create and delete.
+import { get, post, del } from "../api.js";
+import { h, render, empty, errorBox, busy, deletedToast, toast } from "../dom.js";
+import { app, go, route } from "../router.js";
+import { plural } from "../words.js";
+
+// Shown wherever new processing would be refused: why, and the one tap that fixes it.
+export function consentNotice() {
+  if (app.me.consent_given) return null;
+  return h("section", { class: "notice stack", "aria-labelledby": "consent-notice" },
+    h("h2", { id: "consent-notice" }, "Nothing is processed without your consent"),
+    h("p", { class: "small" }, "You can look around, download your data, delete anything and erase your account. " +
+      "To add photos, train or make headshots, give your consent first."),
+    h("a", { class: "button", href: "#/consent" }, "Read and give consent"));
+}
+
+function usableWords(s) {
+  if (s.usable_count !== undefined && s.required_count !== undefined) {
+    return s.usable_count + " of " + s.required_count + " usable photos";
+  }
+  return s.accepted_count + " of " + plural(s.photo_count, "photo", "photos") + " usable";
+}
+
+function batchRow(s) {
+  const remove = h("button", { type: "button", class: "ghost", "aria-label": "Delete batch " + s.name }, "Delete");
+  remove.addEventListener("click", async () => {
+    if (!confirm("Delete the batch “" + s.name + "” with its photos, models and headshots? This cannot be undone.")) return;
+    try {
+      const { receipt } = await busy(remove, "Deleting…", () => del("/sessions/" + s.id));
+      deletedToast("Batch", receipt);
+      route();
+    } catch (error) {
+      toast(error.message);
+    }
+  });
+  return h("li", { class: "row-item" },
+    h("a", { class: "item", href: "#/batch/" + s.id },
+      h("span", {}, h("strong", {}, s.name), h("br"), h("span", { class: "small muted" }, usableWords(s))),
+      h("span", { "aria-hidden": "true" }, "›")),
+    remove);
+}
 
 export async function batchesView() {
   const { sessions } = await get("/sessions");
@@ -18,13 +55,10 @@ export async function batchesView() {
     }
   } },
   h("div", {}, h("label", { for: "batch-name" }, "Batch name"), name), problem, create);
+  const needed = app.config.min_photos;
   const list = sessions.length
-    ? h("ul", { class: "list card" }, sessions.map((s) => h("li", {},
-      h("a", { class: "item", href: "#/batch/" + s.id },
-        h("span", {}, h("strong", {}, s.name), h("br"),
-          h("span", { class: "small muted" }, s.accepted_count + " of " + s.photo_count + " photos usable")),
-        h("span", { "aria-hidden": "true" }, "›")))))
+    ? h("ul", { class: "list card", "aria-label": "Batches" }, sessions.map(batchRow))
     : h("div", { class: "card" }, empty("No batches yet",
-      "A batch is one set of selfies. Create one, then add at least ten photos."));
-  render(h("h1", {}, "Your batches"), list, form);
+      "A batch is one set of selfies. Create one, then add " + (needed ? "at least " + plural(needed, "photo", "photos") : "your photos") + "."));
+  render(h("h1", {}, "Your batches"), consentNotice(), list, form);
 }
