@@ -112,8 +112,10 @@ def test_training_packages_framed_photos_and_mattes(model: TrainedModel) -> None
             assert (matte == 255).mean() > 0.3 and (matte == 0).mean() > 0.1
             assert ((matte > 10) & (matte < 245)).mean() > 0.002
             face = entry["face"]
-            assert 0.36 <= face["width"] / entry["width"] <= 0.48
-            assert 0.34 <= face["eye_y"] / entry["height"] <= 0.42
+            # Head and shoulders, or a close-up when the photo ends at the chest (the frame
+            # is tightened rather than padded with stretched pixels).
+            assert 0.36 <= face["width"] / entry["width"] <= 0.62
+            assert 0.34 <= face["eye_y"] / entry["height"] <= 0.49
 
 
 def test_every_background_and_lighting_renders(engine: StudioEngine, model: TrainedModel) -> None:

@@ -16,7 +16,7 @@ _BAND = 10  # at _GUIDE_WIDTH: half-width of the uncertain band along the coarse
 _CG_ITERATIONS = 400  # the band's system converges in well under this; a bound on a bad photo
 _HEAD_HALF_WIDTH = 0.85  # in face widths: hair up to about 1.7 times the face's width
 _FOREGROUND_WIDTH = 512  # edge colours are solved at this width
-_EDGE_FADE = 0.25  # in face widths: how far a body cut by the photo's edge fades out
+_EDGE_FADE = 0.12  # in face widths: how far a body cut by the photo's edge fades out
 
 F32 = NDArray[np.float32]
 
@@ -61,7 +61,9 @@ def _closed_form_estimate(image: F32, coarse: F32) -> F32:
 
     height, width = coarse.shape
     size = (_GUIDE_WIDTH, max(1, round(height * _GUIDE_WIDTH / width)))
-    small = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.float64)
+    # Resampling can overshoot 1.0 by a rounding error, which pymatting refuses with a warning.
+    small = np.clip(cv2.resize(image, size, interpolation=cv2.INTER_AREA), 0.0, 1.0)
+    small = small.astype(np.float64)
     # The coarse mask's wide ramp would leave a smudge; its mid-line is where the edge is.
     firm = _smoothstep(
         np.asarray(cv2.resize(coarse, size, interpolation=cv2.INTER_AREA)), 0.35, 0.65
@@ -141,9 +143,12 @@ def foreground_colours(rgb: NDArray[np.uint8], alpha: F32) -> NDArray[np.uint8]:
     height, width = alpha.shape
     scale = min(1.0, _FOREGROUND_WIDTH / width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small_image = cv2.resize(image, size, interpolation=cv2.INTER_AREA).astype(np.float64)
-    small_alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA).astype(np.float64)
-    solved = np.asarray(estimate_foreground_ml(small_image, small_alpha), dtype=np.float32)
+    small_image = np.clip(cv2.resize(image, size, interpolation=cv2.INTER_AREA), 0.0, 1.0)
+    small_alpha = np.clip(cv2.resize(alpha, size, interpolation=cv2.INTER_AREA), 0.0, 1.0)
+    solved = np.asarray(
+        estimate_foreground_ml(small_image.astype(np.float64), small_alpha.astype(np.float64)),
+        dtype=np.float32,
+    )
     edge = np.asarray(cv2.resize(solved, (width, height), interpolation=cv2.INTER_LINEAR))
     keep = _smoothstep(alpha, 0.9, 0.995)[..., None]
     out = np.clip(keep * image + (1.0 - keep) * edge, 0.0, 1.0)

@@ -35,8 +35,9 @@ class Portrait:
 
 
 def make_portrait(candidate: Candidate, *, models: StudioModels) -> Portrait:
-    height, width = candidate.rgb.shape[:2]
-    frame = framing.fitted_frame(candidate.points, width=width, height=height, roll=candidate.roll)
+    # The whole photo's mask decides the frame (the segmenter sees at 256 px either way).
+    source_mask = models.person_mask(candidate.rgb)
+    frame = framing.fitted_frame(candidate.points, person=source_mask, roll=candidate.roll)
     pixels, valid = framing.warp(candidate.rgb, frame)
     coarse = models.person_mask(pixels)
     face = face_region(candidate.points, frame.matrix)
