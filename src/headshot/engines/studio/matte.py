@@ -16,7 +16,8 @@ _BAND = 10  # at _GUIDE_WIDTH: half-width of the uncertain band along the coarse
 _CG_ITERATIONS = 400  # the band's system converges in well under this; a bound on a bad photo
 _HEAD_HALF_WIDTH = 0.85  # in face widths: hair up to about 1.7 times the face's width
 _FOREGROUND_WIDTH = 512  # edge colours are solved at this width
-_EDGE_FADE = 0.12  # in face widths: how far a body cut by the photo's edge fades out
+_BUMP = 0.05  # in face widths: half the width of the narrowest bump the head keeps
+_PADDING_REACH = 0.15  # in face widths: how far clothing may continue into padding
 
 F32 = NDArray[np.float32]
 
@@ -33,12 +34,11 @@ class FaceRegion:
 
 def person_matte(rgb: NDArray[np.uint8], *, coarse: F32, valid: F32, face: FaceRegion) -> F32:
     """Alpha (0..1) of the person whose face is `face`, refined from the segmenter's `coarse`
-    mask; `valid` is 0 where the frame was padded beyond the photo. Padding is never person
-    (stretched edge pixels would show as bars): where the photo ends inside the frame, the
-    person fades out into the backdrop instead."""
+    mask; `valid` is 0 where the frame was padded beyond the photo. Padding is person only in a
+    sliver below the chin (stretched edge pixels would show as bars further out)."""
     import cv2
 
-    coarse = _only_subject(coarse, face=face) * valid
+    coarse = _only_subject(coarse, face=face) * _person_may_be(valid, face=face)
     image = rgb.astype(np.float32) / 255.0
     estimate = _closed_form_estimate(image, coarse)
     refined = guided_filter(
@@ -46,7 +46,7 @@ def person_matte(rgb: NDArray[np.uint8], *, coarse: F32, valid: F32, face: FaceR
     )
     # Firm up the inside and the far background, keeping the soft band the filter found.
     alpha = _smoothstep(np.clip(refined, 0.0, 1.0), 0.1, 0.95) * _attached(refined, face=face)
-    alpha *= _photo_edge_fade(valid, face=face)
+    alpha *= _without_bumps(alpha, face=face)
     smooth = cv2.GaussianBlur(alpha, (0, 0), 0.6)  # anti-alias the last hard steps
     return np.asarray(np.clip(smooth, 0.0, 1.0), dtype=np.float32)
 
@@ -155,15 +155,38 @@ def foreground_colours(rgb: NDArray[np.uint8], alpha: F32) -> NDArray[np.uint8]:
     return np.asarray(np.round(out * 255.0), dtype=np.uint8)
 
 
-def _photo_edge_fade(valid: F32, *, face: FaceRegion) -> F32:
-    """1 well inside the photo, falling to 0 at its edge where the frame reaches beyond it."""
+def _without_bumps(alpha: F32, *, face: FaceRegion) -> F32:
+    """1 on the head's outline, 0 on narrow bumps sticking out of it above the eyes (a lamp, a
+    garland or a frame behind the head that the matte joined to the hair): a morphological
+    opening at a tenth of the face's width keeps the head's round shape and drops what is
+    narrower."""
     import cv2
 
-    inside = (valid > 0.5).astype(np.uint8)
-    if inside.all():
-        return np.ones_like(valid)
-    distance = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
-    return _smoothstep(np.asarray(distance, np.float32) / (_EDGE_FADE * face.width), 0.0, 1.0)
+    solid = (alpha > 0.5).astype(np.uint8)
+    radius = max(1, round(_BUMP * face.width))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    opened = cv2.morphologyEx(solid, cv2.MORPH_OPEN, disc)
+    # A margin, so the opening never eats into the soft edge of the head itself.
+    keep = cv2.dilate(opened, np.ones((5, 5), np.uint8)).astype(np.float32)
+    above = np.arange(alpha.shape[0], dtype=np.float32)[:, None] < face.eye_y
+    keep = np.where(above, keep, 1.0).astype(np.float32)
+    return np.asarray(cv2.GaussianBlur(keep, (0, 0), 1.5), dtype=np.float32)
+
+
+def _person_may_be(valid: F32, *, face: FaceRegion) -> F32:
+    """1 inside the photo; in the padding beyond it, 1 only below the chin and close to the
+    photo's edge (a sliver of replicated clothing in a bottom corner reads as clothing), fading
+    to 0 further out, where stretched edge pixels would show as bars."""
+    import cv2
+
+    outside = (valid < 0.5).astype(np.uint8)
+    if not outside.any():
+        return valid
+    distance = np.asarray(cv2.distanceTransform(outside, cv2.DIST_L2, 5), dtype=np.float32)
+    near = 1.0 - _smoothstep(distance / (_PADDING_REACH * face.width), 0.0, 1.0)
+    rows = np.arange(valid.shape[0], dtype=np.float32)[:, None]
+    below = np.clip((rows - face.chin_y) / (0.3 * face.width), 0.0, 1.0)
+    return np.asarray(np.maximum(valid, below * near), dtype=np.float32)
 
 
 def _only_subject(mask: F32, *, face: FaceRegion) -> F32:
