@@ -16,7 +16,7 @@ _BAND = 10  # at _GUIDE_WIDTH: half-width of the uncertain band along the coarse
 _CG_ITERATIONS = 400  # the band's system converges in well under this; a bound on a bad photo
 _HEAD_HALF_WIDTH = 0.85  # in face widths: hair up to about 1.7 times the face's width
 _FOREGROUND_WIDTH = 512  # edge colours are solved at this width
-_BUMP = 0.05  # in face widths: half the width of the narrowest bump the head keeps
+_BUMP = 0.08  # in face widths: half the width of the narrowest bump the head keeps
 _PADDING_REACH = 0.15  # in face widths: how far clothing may continue into padding
 
 F32 = NDArray[np.float32]
