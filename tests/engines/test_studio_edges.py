@@ -1,19 +1,13 @@
 """The edge score: a clean composite of a person colour over a backdrop scores near zero; the
 same composite with a bright crescent along the outline (an old backdrop left in the edge)
-scores clearly worse. And the near-duplicate signature: a slight zoom of one picture is a
-near-duplicate, another picture is not."""
+scores clearly worse."""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 
-from headshot.domain.culling import CullPolicy, cosine
 from headshot.engines.studio.edges import edge_deviation
-from headshot.imaging.signature import picture_signature
 
 WIDTH, HEIGHT = 400, 500
 
@@ -53,24 +47,3 @@ def test_a_crescent_along_the_edge_scores_worse() -> None:
 def test_no_outline_scores_zero() -> None:
     empty = np.zeros((HEIGHT, WIDTH), dtype=np.float32)
     assert edge_deviation(composite(empty, 60.0, 120.0), empty) == 0.0
-
-
-def jpeg(rgb: NDArray[np.uint8]) -> bytes:
-    out = io.BytesIO()
-    Image.fromarray(rgb).save(out, format="JPEG", quality=90)
-    return out.getvalue()
-
-
-def test_signature_tells_a_zoomed_copy_from_another_picture() -> None:
-    alpha = disc_matte()
-    picture = composite(alpha, 60.0, 160.0)
-    picture[300:, 120:280] = 30  # a dark jacket, to give the picture a layout
-    zoomed = np.asarray(
-        Image.fromarray(picture).crop((8, 10, WIDTH - 8, HEIGHT - 10)).resize((WIDTH, HEIGHT))
-    )
-    other = np.ascontiguousarray(picture[::-1])  # the same tones, another layout
-    threshold = CullPolicy().duplicate_cosine
-    base = picture_signature(jpeg(picture))
-    assert abs(sum(v * v for v in base) - 1.0) < 1e-9
-    assert cosine(base, picture_signature(jpeg(zoomed))) >= threshold
-    assert cosine(base, picture_signature(jpeg(other))) < threshold
