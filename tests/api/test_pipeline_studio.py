@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import select
 
 from headshot.api.app import create_app
 from headshot.services.container import Services
+from headshot.storage.records import Headshot
 from headshot.storage.vault import Vault
 from tests.api.conftest import sign_up
 from tests.api.pipeline_helpers import API, SMALL_SET, generation, ready_session, trained_model
@@ -53,6 +55,14 @@ def test_studio_flow_end_to_end(studio: tuple[TestClient, Services], testdata: P
     assert len(gallery) == 6
     assert all(h["likeness"] is not None for h in gallery)
     assert all(h["likeness"] > services.settings.likeness_threshold for h in gallery)
+    for shown in gallery:  # the studio enlarges its source photos, and says so
+        effective = (shown["effective_width"], shown["effective_height"])
+        assert effective <= (shown["width"], shown["height"]) and min(effective) > 0
+        assert shown["upscaled"] == (effective != (shown["width"], shown["height"]))
+    assert any(shown["upscaled"] for shown in gallery)
+    with services.db.transaction() as db:
+        recorded = db.scalars(select(Headshot)).all()
+    assert len(recorded) == 6 and all(r.metrics["edge_deviation"] > 0 for r in recorded)
     office = client.get(f"{API}/headshots?background=office", headers=headers).json()["headshots"]
     assert {h["background"] for h in office} == {"office"} and len(office) == 2
 

@@ -27,6 +27,7 @@ from headshot.engines.protocol import (
     TrainingRequest,
 )
 from headshot.engines.studio import ATTIRE_NOTE, StudioEngine, StudioModels
+from headshot.engines.studio.engine import candidate_plan
 from headshot.imaging.analysis import analyze_image
 from headshot.imaging.decode import decode
 from headshot.imaging.identity import cosine
@@ -111,8 +112,10 @@ def test_training_packages_framed_photos_and_mattes(model: TrainedModel) -> None
             assert (matte == 255).mean() > 0.3 and (matte == 0).mean() > 0.1
             assert ((matte > 10) & (matte < 245)).mean() > 0.002
             face = entry["face"]
-            assert 0.36 <= face["width"] / entry["width"] <= 0.48
-            assert 0.34 <= face["eye_y"] / entry["height"] <= 0.42
+            # Head and shoulders, or a close-up when the photo ends at the chest (the frame
+            # is tightened rather than padded with stretched pixels).
+            assert 0.36 <= face["width"] / entry["width"] <= 0.62
+            assert 0.34 <= face["eye_y"] / entry["height"] <= 0.49
 
 
 def test_every_background_and_lighting_renders(engine: StudioEngine, model: TrainedModel) -> None:
@@ -136,6 +139,63 @@ def test_default_size_and_seeds(engine: StudioEngine, model: TrainedModel) -> No
     # Any one image comes back from its own seed alone.
     (again,) = engine.generate(request(model, seed=11))
     assert again.image == batch[1].image
+
+
+@pytest.mark.parametrize(
+    "name", ["pd_obama_wa06_dark-room.jpg", "pd_obama_wa12_closeup-grey-tie.jpg"]
+)
+def test_no_stretched_padding_below_a_photo_cut_at_the_chest(
+    engine: StudioEngine, testdata: Path, face_models: FaceModels, name: str
+) -> None:
+    """Video frames end at the chest. Person rows that merely repeat the row above are the
+    photo's last row stretched into the frame (a bar or streaks down the shirt): there are none.
+    (Before the frames were fitted, these two photos had 19% and 12% of such rows.)"""
+    validator = PhotoValidator(ValidationThresholds(), models=face_models)
+    outcome = validator.analyze((testdata.parent / "person" / name).read_bytes(), filename=name)
+    assert outcome.training_jpeg is not None
+    images = (TrainingImage(name, outcome.training_jpeg),)
+    trained = engine.train(TrainingRequest("tr_3", images, trigger_phrase="ohwx", steps=0))
+    entry = manifest(trained)["portraits"][0]  # type: ignore[index]
+    with zipfile.ZipFile(io.BytesIO(trained.artifact)) as archive:
+        photo = np.asarray(Image.open(io.BytesIO(archive.read(entry["photo"]))).convert("RGB"))
+        matte = np.asarray(Image.open(io.BytesIO(archive.read(entry["matte"]))))
+    change = np.abs(np.diff(photo.astype(np.int16), axis=0)).sum(axis=2)
+    person = matte[1:] > 128
+    flat = [bool(person[r].any()) and change[r][person[r]].mean() < 1.5 for r in range(len(change))]
+    assert sum(flat) == 0
+
+
+def test_resolution_is_stated_when_enlarged(engine: StudioEngine, model: TrainedModel) -> None:
+    entries = manifest(model)["portraits"]
+    assert isinstance(entries, list)
+    (large,) = engine.generate(request(model, seed=0, width=2048, height=2560))
+    source_width = int(entries[0]["width"])
+    assert large.upscaled and large.effective_width is not None
+    assert large.effective_width <= source_width < large.width
+    assert large.effective_height is not None and large.effective_height < large.height
+    assert abs(large.effective_width * 1.25 - large.effective_height) <= 2
+    (small,) = engine.generate(request(model, seed=0, width=128, height=160))
+    assert not small.upscaled and small.effective_size == (128, 160)
+
+
+def test_edge_quality_is_measured_and_clean(engine: StudioEngine, model: TrainedModel) -> None:
+    for background in ("studio-white", "charcoal", "navy-gradient"):
+        look = Look(background=background, attire="as-is", lighting="dramatic")
+        (image,) = engine.generate(request(model, look=look, seed=3))
+        # Measured on the shared set: about 4-10 for a clean cut-out; a halo or crescent along
+        # the jaw and ear, or stretched padding, scores 15-20.
+        assert 0.0 < image.metrics["edge_deviation"] < 13.0
+
+
+def test_consecutive_seeds_are_distinct_candidates(
+    engine: StudioEngine, model: TrainedModel
+) -> None:
+    count = len(manifest(model)["portraits"])  # type: ignore[arg-type]
+    batch = engine.generate(request(model, num_images=2 * count, seed=0, width=256, height=320))
+    first_round = [int(image.metrics["portrait"]) for image in batch[:count]]
+    assert sorted(first_round) == list(range(count))  # every photo once before any repeats
+    assert len({image.image for image in batch}) == 2 * count
+    assert candidate_plan(count, count) == (0, 1.1)  # the second round crops closer
 
 
 def test_person_kept_and_backdrop_replaced(

@@ -101,6 +101,13 @@ class HeadshotOut(BaseModel):
     favorite: bool
     width: int
     height: int
+    effective_width: int = Field(
+        description="Width the source photo supports; below `width` when it was up-scaled."
+    )
+    effective_height: int = Field(
+        description="Height the source photo supports; below `height` when it was up-scaled."
+    )
+    upscaled: bool = Field(description="True when the image is larger than its source supports.")
     created_at: datetime
     image_url: str
     thumb_url: str = Field(description="A rendition of at most 384 pixels, for grids.")

@@ -167,6 +167,9 @@ class HeadshotView:
     favorite: bool
     width: int
     height: int
+    effective_width: int
+    effective_height: int
+    upscaled: bool
     created_at: datetime
 
 

@@ -130,6 +130,20 @@ class GeneratedImage:
     width: int
     height: int
     flagged_nsfw: bool = False
+    # The resolution the source supports, when the engine enlarged its source (None: the pixel
+    # size is real resolution, as with a generative model).
+    effective_width: int | None = None
+    effective_height: int | None = None
+    # Engine measurements for ranking candidates, e.g. the studio's "edge_deviation".
+    metrics: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def effective_size(self) -> tuple[int, int]:
+        return (self.effective_width or self.width, self.effective_height or self.height)
+
+    @property
+    def upscaled(self) -> bool:
+        return self.effective_size != (self.width, self.height)
 
 
 class Engine(Protocol):

@@ -168,6 +168,10 @@ def save_headshot(
                 image_key=key,
                 width=image.width,
                 height=image.height,
+                effective_width=image.effective_size[0],
+                effective_height=image.effective_size[1],
+                upscaled=image.upscaled,
+                metrics=dict(image.metrics),
                 created_at=services.clock(),
             )
         )

@@ -10,6 +10,8 @@ from headshot.services.photos import Analysis
 from headshot.settings import Settings
 
 if TYPE_CHECKING:
+    from headshot.domain.culling import CullCandidate
+    from headshot.imaging.analysis import FaceAnalysis
     from headshot.imaging.pipeline import PhotoValidator
 
 
@@ -65,6 +67,39 @@ class ImagingLikeness:
         self._validator = validator
 
     def embedding(self, image: bytes) -> tuple[float, ...] | None:
+        face = self._face(image)
+        return face.embedding if face else None
+
+    def score(self, image: bytes, references: Sequence[Sequence[float]]) -> float | None:
+        """Cosine similarity to the centroid of the references; None when no face is found."""
+        return _likeness(self.embedding(image), references)
+
+    def candidate(
+        self,
+        candidate_id: str,
+        image: bytes,
+        references: Sequence[Sequence[float]],
+        *,
+        edge_deviation: float | None = None,
+    ) -> CullCandidate:
+        """Everything culling needs to know of one generated image, from one face analysis:
+        likeness, open eyes, and the face's identity embedding as its near-duplicate signature
+        (two crops of one photo score 0.98-0.99, two photos of one person at most 0.87)."""
+        from headshot.domain.culling import CullCandidate
+
+        face = self._face(image)
+        eyes_open = face is not None and (
+            face.geometry.eye_openness >= self._validator.thresholds.min_eye_openness
+        )
+        return CullCandidate(
+            id=candidate_id,
+            likeness=_likeness(face.embedding if face else None, references),
+            eyes_open=eyes_open,
+            signature=face.embedding if face else (),
+            edge_deviation=edge_deviation,
+        )
+
+    def _face(self, image: bytes) -> FaceAnalysis | None:
         from headshot.imaging.analysis import analyze_image
         from headshot.imaging.decode import decode
 
@@ -81,17 +116,16 @@ class ImagingLikeness:
             long_side=limits.analysis_long_side,
             other_face_ratio=limits.other_face_ratio,
         )
-        return analysis.face.embedding if analysis.face else None
+        return analysis.face
 
-    def score(self, image: bytes, references: Sequence[Sequence[float]]) -> float | None:
-        """Cosine similarity to the centroid of the references; None when no face is found."""
-        import numpy as np
 
-        found = self.embedding(image)
-        if found is None or not references:
-            return None
-        centroid = np.mean(np.asarray(references, dtype=np.float64), axis=0)
-        norm = float(np.linalg.norm(centroid))
-        if norm < 1e-12:
-            return None
-        return round(float(np.asarray(found) @ (centroid / norm)), 4)
+def _likeness(found: Sequence[float] | None, references: Sequence[Sequence[float]]) -> float | None:
+    import numpy as np
+
+    if found is None or not references:
+        return None
+    centroid = np.mean(np.asarray(references, dtype=np.float64), axis=0)
+    norm = float(np.linalg.norm(centroid))
+    if norm < 1e-12:
+        return None
+    return round(float(np.asarray(found) @ (centroid / norm)), 4)

@@ -262,5 +262,8 @@ def headshot_view(row: Headshot) -> HeadshotView:
         favorite=row.favorite,
         width=row.width,
         height=row.height,
+        effective_width=row.effective_width or row.width,
+        effective_height=row.effective_height or row.height,
+        upscaled=row.upscaled,
         created_at=row.created_at,
     )

@@ -258,6 +258,12 @@ class Headshot(Base):
     thumb_key: Mapped[str | None] = mapped_column(String(200), default=None)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
+    # The resolution the source supports (None: the pixel size); smaller when it was enlarged.
+    effective_width: Mapped[int | None] = mapped_column(Integer, default=None)
+    effective_height: Mapped[int | None] = mapped_column(Integer, default=None)
+    upscaled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The engine's measurements (e.g. the studio's edge_deviation), for culling and review.
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -17,10 +17,11 @@ from headshot.engines.protocol import (
     TrainingRequest,
 )
 from headshot.engines.studio import selection
+from headshot.engines.studio.edges import edge_deviation
 from headshot.engines.studio.models import StudioModels
 from headshot.engines.studio.package import read_manifest, read_portrait, write_package
 from headshot.engines.studio.portrait import Portrait, make_portrait
-from headshot.engines.studio.render import BACKGROUNDS, LIGHTINGS, encode_jpeg, render
+from headshot.engines.studio.render import BACKGROUNDS, LIGHTINGS, Rendered, encode_jpeg, render
 
 ARTIFACT_NAME = "studio-model.zip"
 MAX_SIDE = 4096
@@ -32,6 +33,7 @@ MSG_NO_PHOTO = (
 )
 _ATTIRE_IDS = frozenset(style.id for style in ATTIRE)
 _SPARE = 2  # candidates cut out beyond the limit, in case some have a neighbour in the frame
+_ROUND_ZOOMS = (1.0, 1.1, 1.2)  # extra zoom of each round through the portraits
 
 
 class StudioEngine:
@@ -70,8 +72,9 @@ class StudioEngine:
         return TrainedModel(artifact=package, artifact_name=ARTIFACT_NAME, metadata=summary)
 
     def generate(self, request: GenerationRequest) -> tuple[GeneratedImage, ...]:
-        """`num_images` JPEG headshots; image i uses seed `seed + i` and the portrait that seed
-        picks, so any one image can be made again from its own seed."""
+        """`num_images` JPEG headshots; image i uses seed `seed + i` and the portrait and crop
+        that seed picks (`candidate_plan`), so any one image can be made again from its own
+        seed, and consecutive seeds are distinct candidates for the same look."""
         _check(request)
         assert request.model_artifact is not None  # checked above
         package = request.model_artifact
@@ -81,24 +84,50 @@ class StudioEngine:
         results = []
         for offset in range(request.num_images):
             seed = base + offset
-            index = seed % count
+            index, zoom = candidate_plan(seed, count)
             if index not in portraits:
                 portraits[index] = read_portrait(package, index)
-            pixels = render(
+            rendered = render(
                 portraits[index],
                 background=request.look.background,
                 lighting=request.look.lighting,
                 width=request.width,
                 height=request.height,
                 seed=seed,
+                zoom=zoom,
             )
-            image = encode_jpeg(pixels)
-            results.append(GeneratedImage(image, "image/jpeg", seed, request.width, request.height))
+            results.append(_image(rendered, seed=seed, portrait=index))
         return tuple(results)
 
     def limitations(self, look: Look) -> list[str]:
         """Plain sentences on what the studio does not do for `look` (empty when nothing)."""
         return [ATTIRE_NOTE] if look.attire != "as-is" else []
+
+
+def candidate_plan(seed: int, count: int) -> tuple[int, float]:
+    """(portrait index, extra zoom) for `seed`: consecutive seeds go through the portraits (best
+    first); each further round through them crops closer, so no two candidates of one request
+    are the same picture."""
+    rounds, index = divmod(seed, count)
+    return index, _ROUND_ZOOMS[rounds % len(_ROUND_ZOOMS)]
+
+
+def _image(rendered: Rendered, *, seed: int, portrait: int) -> GeneratedImage:
+    height, width = rendered.alpha.shape
+    metrics = {
+        "edge_deviation": edge_deviation(rendered.pixels, rendered.alpha),
+        "portrait": float(portrait),
+    }
+    return GeneratedImage(
+        encode_jpeg(rendered.pixels),
+        "image/jpeg",
+        seed,
+        width,
+        height,
+        effective_width=rendered.effective_width,
+        effective_height=rendered.effective_height,
+        metrics=metrics,
+    )
 
 
 def _check(request: GenerationRequest) -> None:

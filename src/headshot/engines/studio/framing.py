@@ -1,6 +1,8 @@
 """The portrait frame: a 4:5 head-and-shoulders crop around the face, eyes level and at about 40%
 from the top, the face about 40% of the frame's width. One affine warp does crop, scale and the
-roll correction; a frame that would reach past the photo is tightened before it is padded."""
+roll correction; a frame whose padding beyond the photo would cut through the hair, or leave the
+body of a photo cut off at the chest short of the bottom edge, is tightened until it fits, up to
+a close-up."""
 
 from __future__ import annotations
 
@@ -12,8 +14,17 @@ from numpy.typing import NDArray
 ASPECT = 1.25  # height over width
 MAX_WIDTH = 1024
 _MAX_LEVELLING = 12.0  # degrees; a stronger tilt is kept partly, as a deliberate pose
-# (eye line from the top, face width over frame width), in order of preference.
-_FITS = tuple((eye, face) for face in (0.42, 0.44, 0.46) for eye in (0.40, 0.38, 0.36))
+# (eye line from the top, face width over frame width), in order of preference: the classic
+# head-and-shoulders first, then tighter crops, each with the eyes lower so the hair stays in.
+_FITS = (
+    *((eye, 0.42) for eye in (0.40, 0.42, 0.38, 0.36)),
+    *((eye, 0.46) for eye in (0.42, 0.40, 0.44)),
+    *((eye, 0.50) for eye in (0.44, 0.42, 0.46)),
+    *((eye, 0.55) for eye in (0.44, 0.46, 0.42)),
+    *((eye, 0.60) for eye in (0.46, 0.48, 0.44)),
+)
+_HAIR_WEIGHT = 3.0  # a straight cut through hair shows more than a body fading out below
+_FADE_ALLOWED = 0.015  # share of the lower half where the body may fade out: a sliver
 _PROBE = 64  # width of the low-resolution probe that measures how much of a frame is padding
 _RIGHT_EYE = (33, 133)
 _LEFT_EYE = (362, 263)
@@ -35,40 +46,45 @@ def eye_centre(points: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(eyes.mean(axis=0), dtype=np.float64)
 
 
-def preferred_frame(points: NDArray[np.float64], *, roll: float) -> Frame:
-    eye_line, face_share = _FITS[0]
-    return _frame(points, eye_line=eye_line, face_share=face_share, roll=roll)
-
-
-def fitted_frame(points: NDArray[np.float64], *, width: int, height: int, roll: float) -> Frame:
-    """The preferred frame tightened (eyes higher, face larger) until it stays inside the photo
-    down to below the mouth, or the one that needs the least padding there: for a photo whose top
-    edge cuts the hair, whose cut edge must then fall outside the frame."""
+def fitted_frame(points: NDArray[np.float64], *, person: NDArray[np.float32], roll: float) -> Frame:
+    """The first frame in order of preference whose padding beyond the photo touches no hair
+    and leaves the body short of the bottom edge by little (it fades out there), or else the
+    one that shows the least of either. `person` is the segmenter's mask of the whole photo:
+    padding above a head is plain backdrop and harmless, a straight cut through hair is not."""
     best: tuple[float, Frame] | None = None
     for eye_line, face_share in _FITS:
         frame = _frame(points, eye_line=eye_line, face_share=face_share, roll=roll)
-        padding = _padding(frame, width=width, height=height)
-        if padding < 0.002:
+        hair, body = _shortfall(frame, person)
+        if hair < 0.002 and body < _FADE_ALLOWED:
             return frame
-        if best is None or padding < best[0] - 1e-6:
-            best = (padding, frame)
+        cost = _HAIR_WEIGHT * hair + body
+        if best is None or cost < best[0] - 1e-6:
+            best = (cost, frame)
     assert best is not None
     return best[1]
 
 
-def cuts_hair(person: NDArray[np.float32], valid: NDArray[np.float32]) -> bool:
-    """Whether the photo's own edge crosses the person above the shoulders: person pixels right
-    next to padding in the frame's upper half (a straight cut through hair would show)."""
+def _shortfall(frame: Frame, person: NDArray[np.float32]) -> tuple[float, float]:
+    """Measured on a small probe of the frame: person pixels beside padding in its upper half
+    (a cut through the hair), and the share of its lower half that is padding where the body
+    would continue (columns the person fills at the photo's edge)."""
     import cv2
 
-    upper = slice(0, person.shape[0] // 2)
-    padding = (valid[upper] < 0.5).astype(np.uint8)
-    if not padding.any():
-        return False
-    grown = np.asarray(cv2.dilate(padding, np.ones((5, 5), np.uint8)), dtype=np.uint8)
-    border = grown & (1 - padding)
-    touching = (person[upper] > 0.5) & (border > 0)
-    return int(touching.sum()) > 0.05 * person.shape[1]
+    shrink = _PROBE / frame.width
+    size = (_PROBE, max(1, round(frame.height * shrink)))
+    matrix = frame.matrix * shrink
+    inside = np.ones(person.shape[:2], dtype=np.float32)
+    valid = cv2.warpAffine(inside, matrix, size, flags=cv2.INTER_LINEAR) > 0.5
+    mask = cv2.warpAffine(
+        person, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    is_person = np.asarray(mask, dtype=np.float32) > 0.5
+    middle = size[1] // 2
+    padding = (~valid).astype(np.uint8)
+    beside = cv2.dilate(padding, np.ones((3, 3), np.uint8)) > 0
+    hair = float((beside[:middle] & valid[:middle] & is_person[:middle]).mean())
+    body = float((~valid[middle:] & is_person[middle:]).mean())
+    return hair, body
 
 
 def warp(rgb: NDArray[np.uint8], frame: Frame) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
@@ -111,15 +127,3 @@ def _frame(
     matrix[0, 2] += width / 2 - face_mid * scale
     matrix[1, 2] += eye_line * height - centre[1] * scale
     return Frame(matrix, width, height, eye_line=eye_line, face_share=face_share)
-
-
-def _padding(frame: Frame, *, width: int, height: int) -> float:
-    """Share of the frame above the mouth (and at its sides) that lies outside the photo."""
-    import cv2
-
-    shrink = _PROBE / frame.width
-    size = (_PROBE, max(1, round(frame.height * shrink)))
-    inside = np.ones((height, width), dtype=np.uint8)
-    valid = cv2.warpAffine(inside, frame.matrix * shrink, size, flags=cv2.INTER_NEAREST)
-    upper = valid[: round(size[1] * min(0.75, frame.eye_line + 0.25))]
-    return 1.0 - float(upper.mean())

@@ -47,11 +47,11 @@ LIGHTS: dict[str, Light] = {
     ),
     "golden-hour": Light(
         key=(0.7, -0.35, 0.45), key_strength=0.75, ambient=0.62, key_tint=(1.16, 1.0, 0.74),
-        rim=0.3, rim_tint=(1.0, 0.78, 0.45), exposure=1.05, backdrop=1.05, contrast=0.05,
+        rim=0.18, rim_tint=(1.0, 0.78, 0.45), exposure=1.05, backdrop=1.05, contrast=0.05,
         saturation=1.06, warmth=0.08, glow=0.18, vignette=0.18, shadow=0.15,
     ),
     "dramatic": Light(
-        key=(-0.82, -0.4, 0.4), key_strength=1.0, ambient=0.12, rim=0.4,
+        key=(-0.82, -0.4, 0.4), key_strength=1.0, ambient=0.12, rim=0.22,
         rim_tint=(0.92, 0.97, 1.05), exposure=0.92, backdrop=0.5, contrast=0.2,
         saturation=0.92, vignette=0.45, shadow=0.4,
     ),
@@ -108,8 +108,11 @@ def _rim(alpha: F32, normals: F32, light: Light) -> F32:
     if light.rim <= 0.0:
         return np.zeros_like(alpha)
     width = alpha.shape[1]
-    inner = np.asarray(cv2.GaussianBlur(alpha, (0, 0), 0.006 * width), dtype=np.float32)
-    edge = np.clip(alpha - inner, 0.0, 1.0) * 3.0  # a thin band just inside the outline
+    inner = np.asarray(cv2.GaussianBlur(alpha, (0, 0), 0.015 * width), dtype=np.float32)
+    # A soft band inside the outline, on solid pixels only: a rim on the half-transparent fringe
+    # would draw a bright line round the cut-out (the crescent along jaw and ear).
+    solid = np.clip((alpha - 0.9) * 10.0, 0.0, 1.0)
+    edge = np.clip(alpha - inner, 0.0, 1.0) * 2.0 * solid
     side = -np.sign(light.key[0]) * normals[..., 0]
     facing = np.clip(side * 1.4 - normals[..., 1] * 0.4, 0.0, 1.0)  # also from above
     return np.asarray(np.clip(edge * facing, 0.0, 1.0) * light.rim, dtype=np.float32)

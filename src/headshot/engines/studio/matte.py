@@ -13,12 +13,11 @@ _GUIDE_WIDTH = 384  # the guided filter's coefficients are solved at this width,
 _GUIDE_RADIUS = 6  # at _GUIDE_WIDTH: about the width of a soft hair edge
 _GUIDE_EPS = 2e-3  # lower follows the photo's edges more closely (and its noise)
 _BAND = 10  # at _GUIDE_WIDTH: half-width of the uncertain band along the coarse edge
-_DISTINCT = 0.3  # colour distance (0..1 RGB) at which person and backdrop count as distinct
+_CG_ITERATIONS = 400  # the band's system converges in well under this; a bound on a bad photo
 _HEAD_HALF_WIDTH = 0.85  # in face widths: hair up to about 1.7 times the face's width
-_RESIDUAL = 0.15  # colour distance from that line beyond which a pixel is no mix of the two
-_EDGE_TINT = 0.12  # how far an edge colour may stray from the person's nearby colour
-_SOLID = 0.96
-_EMPTY = 0.04
+_FOREGROUND_WIDTH = 512  # edge colours are solved at this width
+_BUMP = 0.08  # in face widths: half the width of the narrowest bump the head keeps
+_PADDING_REACH = 0.15  # in face widths: how far clothing may continue into padding
 
 F32 = NDArray[np.float32]
 
@@ -35,53 +34,52 @@ class FaceRegion:
 
 def person_matte(rgb: NDArray[np.uint8], *, coarse: F32, valid: F32, face: FaceRegion) -> F32:
     """Alpha (0..1) of the person whose face is `face`, refined from the segmenter's `coarse`
-    mask; `valid` is 0 where the frame was padded beyond the photo, and nothing there above the
-    shoulders is person."""
+    mask; `valid` is 0 where the frame was padded beyond the photo. Padding is person only in a
+    sliver below the chin (stretched edge pixels would show as bars further out)."""
     import cv2
 
-    coarse = _only_subject(coarse, face=face)
-    rows = np.arange(rgb.shape[0], dtype=np.float32)[:, None]
-    below = np.clip((rows - face.chin_y) / (0.3 * face.width), 0.0, 1.0)
-    coarse *= np.maximum(valid, below)
+    coarse = _only_subject(coarse, face=face) * _person_may_be(valid, face=face)
     image = rgb.astype(np.float32) / 255.0
-    estimate = _colour_estimate(image, coarse)
+    estimate = _closed_form_estimate(image, coarse)
     refined = guided_filter(
         image, estimate, width=_GUIDE_WIDTH, radius=_GUIDE_RADIUS, eps=_GUIDE_EPS
     )
     # Firm up the inside and the far background, keeping the soft band the filter found.
-    alpha = _smoothstep(np.clip(refined, 0.0, 1.0), 0.2, 0.95) * _attached(refined, face=face)
+    alpha = _smoothstep(np.clip(refined, 0.0, 1.0), 0.1, 0.95) * _attached(refined, face=face)
+    alpha *= _without_bumps(alpha, face=face)
     smooth = cv2.GaussianBlur(alpha, (0, 0), 0.6)  # anti-alias the last hard steps
     return np.asarray(np.clip(smooth, 0.0, 1.0), dtype=np.float32)
 
 
-def _colour_estimate(image: F32, coarse: F32) -> F32:
-    """Alpha in the uncertain band along the coarse edge from colour: each pixel is projected on
-    the line between the nearby person colour and the nearby backdrop colour. Where those two are
-    alike the projection means nothing, and the coarse mask is kept."""
+def _closed_form_estimate(image: F32, coarse: F32) -> F32:
+    """Alpha solved by closed-form matting (Levin et al., through pymatting) in the uncertain
+    band along the coarse edge, at `_GUIDE_WIDTH`: inside and outside the band the coarse mask
+    decides. Each pixel's alpha follows the local colour model of its neighbourhood, so hair
+    and jaw edges take the photo's own edges and the old backdrop is left out."""
     import cv2
+    from pymatting import estimate_alpha_cf
 
     height, width = coarse.shape
     size = (_GUIDE_WIDTH, max(1, round(height * _GUIDE_WIDTH / width)))
-    small = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.float32)
-    solid = (cv2.resize(coarse, size, interpolation=cv2.INTER_AREA) > 0.5).astype(np.uint8)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _BAND + 1, 2 * _BAND + 1))
-    sure_fg = np.asarray(cv2.erode(solid, kernel), dtype=np.float32)
-    sure_bg = 1.0 - np.asarray(cv2.dilate(solid, kernel), dtype=np.float32)
-    full = (width, height)
-    near_fg = cv2.resize(_spread(small, sure_fg), full, interpolation=cv2.INTER_LINEAR)
-    near_bg = cv2.resize(_spread(small, sure_bg), full, interpolation=cv2.INTER_LINEAR)
-    band = 1.0 - cv2.resize(sure_fg + sure_bg, full, interpolation=cv2.INTER_LINEAR)
-    span = near_fg - near_bg
-    reach = (span * span).sum(axis=2)
-    projected = np.clip(((image - near_bg) * span).sum(axis=2) / (reach + 1e-4), 0.0, 1.0)
-    # A colour far from the line between the two (window frames, patterns) is no mix of them.
-    mix = near_bg + projected[..., None] * span
-    residual = np.sqrt(((image - mix) ** 2).sum(axis=2))
-    trust = np.clip(np.sqrt(reach) / _DISTINCT, 0.0, 1.0) * np.clip(band, 0.0, 1.0)
-    trust *= np.clip(1.0 - residual / _RESIDUAL, 0.0, 1.0)
+    # Resampling can overshoot 1.0 by a rounding error, which pymatting refuses with a warning.
+    small = np.clip(cv2.resize(image, size, interpolation=cv2.INTER_AREA), 0.0, 1.0)
+    small = small.astype(np.float64)
     # The coarse mask's wide ramp would leave a smudge; its mid-line is where the edge is.
-    firm = _smoothstep(coarse, 0.35, 0.65)
-    return np.asarray(trust * projected + (1.0 - trust) * firm, dtype=np.float32)
+    firm = _smoothstep(
+        np.asarray(cv2.resize(coarse, size, interpolation=cv2.INTER_AREA)), 0.35, 0.65
+    )
+    solid = (firm > 0.5).astype(np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _BAND + 1, 2 * _BAND + 1))
+    trimap = np.full(solid.shape, 0.5, dtype=np.float64)
+    trimap[cv2.erode(solid, kernel) > 0] = 1.0
+    trimap[cv2.dilate(solid, kernel) == 0] = 0.0
+    if not (trimap == 1.0).any() or not (trimap == 0.0).any():
+        return np.asarray(cv2.resize(firm, (width, height)), dtype=np.float32)
+    solved = estimate_alpha_cf(small, trimap, cg_kwargs={"maxiter": _CG_ITERATIONS})
+    alpha = np.clip(np.asarray(solved, dtype=np.float32), 0.0, 1.0)
+    return np.asarray(
+        cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR), np.float32
+    )
 
 
 def guided_filter(image: F32, guide_target: F32, *, width: int, radius: int, eps: float) -> F32:
@@ -134,50 +132,61 @@ def _coefficients(image: F32, target: F32, *, radius: int, eps: float) -> tuple[
 
 
 def foreground_colours(rgb: NDArray[np.uint8], alpha: F32) -> NDArray[np.uint8]:
-    """The person's colours under a partial alpha: where the photo mixes person and old backdrop,
-    solve I = aF + (1 - a)B with B spread in from the clear backdrop, and fade to the person's
-    colours spread out from the solid inside where alpha is too small to solve reliably."""
+    """The person's colours under a partial alpha, freed of the old backdrop: pymatting's
+    multi-level foreground estimation (Germer et al.) solves I = aF + (1 - a)B with smooth F and
+    B. Edge colours are smooth, so it runs at up to `_FOREGROUND_WIDTH`; solid pixels keep the
+    photo's own colours at full detail."""
+    import cv2
+    from pymatting import estimate_foreground_ml
+
     image = rgb.astype(np.float32) / 255.0
-    inside = _spread_at(image, (alpha >= _SOLID).astype(np.float32), width=_GUIDE_WIDTH * 2)
-    behind = _spread_at(image, (alpha <= _EMPTY).astype(np.float32), width=_GUIDE_WIDTH * 2)
-    a = alpha[..., None]
-    solved = (image - (1.0 - a) * behind) / np.maximum(a, 0.05)
-    edge = inside + np.clip(solved - inside, -_EDGE_TINT, _EDGE_TINT)
-    keep = _smoothstep(alpha, 0.85, 0.99)[..., None]
+    height, width = alpha.shape
+    scale = min(1.0, _FOREGROUND_WIDTH / width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small_image = np.clip(cv2.resize(image, size, interpolation=cv2.INTER_AREA), 0.0, 1.0)
+    small_alpha = np.clip(cv2.resize(alpha, size, interpolation=cv2.INTER_AREA), 0.0, 1.0)
+    solved = np.asarray(
+        estimate_foreground_ml(small_image.astype(np.float64), small_alpha.astype(np.float64)),
+        dtype=np.float32,
+    )
+    edge = np.asarray(cv2.resize(solved, (width, height), interpolation=cv2.INTER_LINEAR))
+    keep = _smoothstep(alpha, 0.9, 0.995)[..., None]
     out = np.clip(keep * image + (1.0 - keep) * edge, 0.0, 1.0)
     return np.asarray(np.round(out * 255.0), dtype=np.uint8)
 
 
-def _spread_at(image: F32, weight: F32, *, width: int) -> F32:
-    """`_spread` computed at `width` (colours spread smoothly, so a coarse grid is enough)."""
+def _without_bumps(alpha: F32, *, face: FaceRegion) -> F32:
+    """1 on the head's outline, 0 on narrow bumps sticking out of it above the eyes (a lamp, a
+    garland or a frame behind the head that the matte joined to the hair): a morphological
+    opening at a tenth of the face's width keeps the head's round shape and drops what is
+    narrower."""
     import cv2
 
-    full = (image.shape[1], image.shape[0])
-    scale = min(1.0, width / full[0])
-    size = (max(1, round(full[0] * scale)), max(1, round(full[1] * scale)))
-    small_image = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.float32)
-    small_weight = np.asarray(cv2.resize(weight, size, interpolation=cv2.INTER_AREA), np.float32)
-    spread = _spread(small_image, small_weight)
-    return np.asarray(cv2.resize(spread, full, interpolation=cv2.INTER_LINEAR), dtype=np.float32)
+    solid = (alpha > 0.5).astype(np.uint8)
+    radius = max(1, round(_BUMP * face.width))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    opened = cv2.morphologyEx(solid, cv2.MORPH_OPEN, disc)
+    # A margin, so the opening never eats into the soft edge of the head itself.
+    keep = cv2.dilate(opened, np.ones((5, 5), np.uint8)).astype(np.float32)
+    above = np.arange(alpha.shape[0], dtype=np.float32)[:, None] < face.eye_y
+    keep = np.where(above, keep, 1.0).astype(np.float32)
+    return np.asarray(cv2.GaussianBlur(keep, (0, 0), 1.5), dtype=np.float32)
 
 
-def _spread(image: F32, weight: F32) -> F32:
-    """Colours of the weighted pixels pushed outwards into the rest (push-pull: a weighted image
-    pyramid, then each level filled from the coarser one where it has no weight of its own)."""
+def _person_may_be(valid: F32, *, face: FaceRegion) -> F32:
+    """1 inside the photo; in the padding beyond it, 1 only below the chin and close to the
+    photo's edge (a sliver of replicated clothing in a bottom corner reads as clothing), fading
+    to 0 further out, where stretched edge pixels would show as bars."""
     import cv2
 
-    levels = [(image * weight[..., None], weight)]
-    while min(levels[-1][1].shape) > 8:
-        colour, w = levels[-1]
-        levels.append((np.asarray(cv2.pyrDown(colour), np.float32), _f32(cv2.pyrDown(w))))
-    colour, w = levels[-1]
-    out = colour / np.maximum(w, 1e-6)[..., None]
-    for colour, w in reversed(levels[:-1]):
-        size = (w.shape[1], w.shape[0])
-        coarse = np.asarray(cv2.pyrUp(out, dstsize=size), dtype=np.float32)
-        own = np.clip(w * 4.0, 0.0, 1.0)[..., None]
-        out = own * colour / np.maximum(w, 1e-6)[..., None] + (1.0 - own) * coarse
-    return np.asarray(out, dtype=np.float32)
+    outside = (valid < 0.5).astype(np.uint8)
+    if not outside.any():
+        return valid
+    distance = np.asarray(cv2.distanceTransform(outside, cv2.DIST_L2, 5), dtype=np.float32)
+    near = 1.0 - _smoothstep(distance / (_PADDING_REACH * face.width), 0.0, 1.0)
+    rows = np.arange(valid.shape[0], dtype=np.float32)[:, None]
+    below = np.clip((rows - face.chin_y) / (0.3 * face.width), 0.0, 1.0)
+    return np.asarray(np.maximum(valid, below * near), dtype=np.float32)
 
 
 def _only_subject(mask: F32, *, face: FaceRegion) -> F32:
@@ -227,10 +236,6 @@ def subject_prior(shape: tuple[int, ...], *, face: FaceRegion) -> F32:
     body = ys[:, None] - shoulder[None, :]
     inside = np.maximum(head / 0.08, body / 0.08)
     return np.asarray(np.clip(inside + 0.5, 0.0, 1.0), dtype=np.float32)
-
-
-def _f32(array: object) -> F32:
-    return np.asarray(array, dtype=np.float32)
 
 
 def _smoothstep(x: F32, low: float, high: float) -> F32:

@@ -18,6 +18,8 @@ from headshot.engines.studio.matte import (
 from headshot.engines.studio.models import StudioModels
 from headshot.engines.studio.selection import Candidate
 
+_PADDING_COST = 3.0  # a frame the photo does not fill shows a faded-out body: use it last
+
 
 @dataclass(frozen=True)
 class Portrait:
@@ -33,16 +35,11 @@ class Portrait:
 
 
 def make_portrait(candidate: Candidate, *, models: StudioModels) -> Portrait:
-    height, width = candidate.rgb.shape[:2]
-    frame = framing.preferred_frame(candidate.points, roll=candidate.roll)
+    # The whole photo's mask decides the frame (the segmenter sees at 256 px either way).
+    source_mask = models.person_mask(candidate.rgb)
+    frame = framing.fitted_frame(candidate.points, person=source_mask, roll=candidate.roll)
     pixels, valid = framing.warp(candidate.rgb, frame)
     coarse = models.person_mask(pixels)
-    if framing.cuts_hair(coarse, valid):
-        frame = framing.fitted_frame(
-            candidate.points, width=width, height=height, roll=candidate.roll
-        )
-        pixels, valid = framing.warp(candidate.rgb, frame)
-        coarse = models.person_mask(pixels)
     face = face_region(candidate.points, frame.matrix)
     alpha = person_matte(pixels, coarse=coarse, valid=valid, face=face)
     return Portrait(
@@ -53,7 +50,7 @@ def make_portrait(candidate: Candidate, *, models: StudioModels) -> Portrait:
         yaw=candidate.yaw,
         pitch=candidate.pitch,
         roll=candidate.roll,
-        score=round(candidate.score - 4.0 * _clutter(coarse, face=face), 4),
+        score=round(candidate.score - _penalty(coarse, alpha, valid, face=face), 4),
         crop=tuple(round(float(v), 5) for v in frame.matrix.ravel()),
     )
 
@@ -67,6 +64,32 @@ def face_region(points: NDArray[np.float64], matrix: NDArray[np.float64]) -> Fac
         chin_y=round(float(mesh[152, 1]), 2),
         width=round(float(mesh[:, 0].max() - mesh[:, 0].min()), 2),
     )
+
+
+def _penalty(
+    coarse: NDArray[np.float32],
+    alpha: NDArray[np.float32],
+    valid: NDArray[np.float32],
+    *,
+    face: FaceRegion,
+) -> float:
+    """How much worse than its photo's own score a portrait is: someone beside the person, a
+    frame the photo does not fill (the body fades out), or something in front of the chest (a
+    podium, a desk) that leaves the body short of the frame's bottom edge."""
+    padding = float(1.0 - valid.mean())
+    return (
+        4.0 * _clutter(coarse, face=face) + _PADDING_COST * padding + 2.0 * _body_gap(alpha, face)
+    )
+
+
+def _body_gap(alpha: NDArray[np.float32], face: FaceRegion) -> float:
+    """Share of the bottom rows under the face (a face width either side of it) that is not
+    person: a body in a head-and-shoulders frame reaches the bottom edge."""
+    height, width = alpha.shape
+    left = int(np.clip(face.centre_x - face.width, 0, width - 1))
+    right = int(np.clip(face.centre_x + face.width, left + 1, width))
+    bottom = alpha[int(height * 0.95) :, left:right]
+    return float(1.0 - bottom.mean()) if bottom.size else 0.0
 
 
 def _clutter(coarse: NDArray[np.float32], *, face: FaceRegion) -> float:

@@ -1,0 +1,82 @@
+"""Culling: a generation makes more candidates than it shows and keeps the best. Each candidate
+arrives with its measurements (likeness to the person's training photos, whether a face and
+open eyes were found, the studio's edge deviation, a near-duplicate signature); `cull` ranks
+them and keeps the best `keep`, never two near-duplicates. Pure: no I/O, no models."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CullCandidate:
+    id: str
+    likeness: float | None  # identity cosine to the training photos; None when no face was found
+    eyes_open: bool
+    signature: tuple[float, ...]  # e.g. the face's identity embedding: a high cosine is one shot
+    edge_deviation: float | None = (
+        None  # studio only: 0..255 levels along the outline, lower is cleaner
+    )
+
+
+@dataclass(frozen=True)
+class CullPolicy:
+    # Similarity of signatures from which two candidates are the same shot. With identity
+    # embeddings of studio headshots, measured: two crops of one photo 0.98-0.99, two photos of
+    # one person at most 0.87.
+    duplicate_cosine: float = 0.95
+    # Likeness lost per level of edge deviation: a visible halo (~10 levels) costs about as
+    # much as a clearly weaker likeness (0.05).
+    edge_cost: float = 0.005
+
+
+@dataclass(frozen=True)
+class Culled:
+    kept: tuple[str, ...]  # best first
+    discarded: tuple[str, ...]
+
+
+def quality(candidate: CullCandidate, policy: CullPolicy) -> float:
+    """The ranking score: likeness, less the cost of a poor cut-out edge."""
+    assert candidate.likeness is not None
+    edge = candidate.edge_deviation or 0.0
+    return candidate.likeness - policy.edge_cost * edge
+
+
+def usable(candidate: CullCandidate) -> bool:
+    """A headshot without a detectable face or with closed eyes is never shown."""
+    return candidate.likeness is not None and candidate.eyes_open
+
+
+def cull(
+    candidates: Sequence[CullCandidate], *, keep: int, policy: CullPolicy | None = None
+) -> Culled:
+    """The best `keep` usable candidates with no near-duplicate among them, best first; all
+    others are discarded. Fewer are kept when fewer qualify. Ties go to the earlier id."""
+    rules = policy or CullPolicy()
+    ranked = sorted((c for c in candidates if usable(c)), key=lambda c: (-quality(c, rules), c.id))
+    kept: list[CullCandidate] = []
+    for candidate in ranked:
+        if len(kept) == keep:
+            break
+        if not any(similar(candidate, other, rules) for other in kept):
+            kept.append(candidate)
+    chosen = {c.id for c in kept}
+    return Culled(
+        kept=tuple(c.id for c in kept),
+        discarded=tuple(c.id for c in candidates if c.id not in chosen),
+    )
+
+
+def similar(a: CullCandidate, b: CullCandidate, policy: CullPolicy) -> bool:
+    return cosine(a.signature, b.signature) >= policy.duplicate_cosine
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    if len(a) != len(b):
+        raise ValueError("signatures of different lengths cannot be compared")
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norms = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norms if norms > 0 else 0.0
