@@ -134,7 +134,39 @@ def export_user(email: str, out: Path) -> int | None:
             stop()
 
 
-def run_server(*, host: str | None, port: int | None, plain_http: bool) -> None:
+def prepare_schema(settings: Settings, *, migrate: bool = False) -> None:
+    """Make the schema fit this release before a server or worker starts. The embedded SQLite
+    database is created or upgraded in place (one process at a time, under a file lock); a
+    shared database is upgraded only when asked, else an out-of-date schema raises
+    `SchemaOutOfDateError` naming `headshot migrate`."""
+    from sqlalchemy.engine import make_url
+
+    from headshot.storage.db import make_engine
+    from headshot.storage.migrate import ensure_current, upgrade, upgrade_under_lock
+
+    url = make_url(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        if url.get_backend_name() == "sqlite":
+            upgrade_under_lock(engine, _schema_lock_file(settings, url.database))
+        elif migrate:
+            upgrade(engine)
+        else:
+            ensure_current(engine)
+    finally:
+        engine.dispose()
+
+
+def _schema_lock_file(settings: Settings, database: str | None) -> Path:
+    if database and database != ":memory:":
+        path = Path(database)
+        return path.with_name(f"{path.name}.migrate-lock")
+    return settings.data_dir / "schema.migrate-lock"
+
+
+def run_server(
+    *, host: str | None, port: int | None, plain_http: bool, migrate: bool = False
+) -> None:
     from headshot.api.app import create_asgi_app
     from headshot.jobs import InProcessConsumer, close_huey
     from headshot.observability import configure_logging
@@ -146,6 +178,7 @@ def run_server(*, host: str | None, port: int | None, plain_http: bool) -> None:
     if plain_http and not is_loopback(host):
         raise PlainHttpRefused("--http is only allowed on a loopback address; use HTTPS")
     configure_logging(level=settings.log_level, json=settings.log_json)
+    prepare_schema(settings, migrate=migrate)
     runtime = build_runtime(settings)
     services = runtime.services
     services.on_shutdown.insert(0, lambda: close_huey(runtime.huey))
@@ -170,13 +203,14 @@ def _public_hostname(settings: Settings) -> list[str]:
     return [host] if host else []
 
 
-def run_worker() -> None:
+def run_worker(*, migrate: bool = False) -> None:
     from headshot.jobs import close_huey
     from headshot.jobs import run_worker as consume
     from headshot.observability import configure_logging
 
     settings = load_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
+    prepare_schema(settings, migrate=migrate)
     runtime = build_runtime(settings)
     try:
         consume(runtime.huey, workers=settings.worker_threads)

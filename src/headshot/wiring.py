@@ -373,10 +373,10 @@ def _import_configured_keys(settings: Settings, provider_keys: ProviderKeys) -> 
 
 
 def _ping_database(db: Database) -> None:
-    from sqlalchemy import text
+    from headshot.storage.migrate import ensure_current
 
-    with db.transaction() as session:
-        session.execute(text("SELECT 1"))
+    # Reachable is not enough: a schema behind this release would fail every request.
+    ensure_current(db.engine)
 
 
 @dataclass
