@@ -6,12 +6,15 @@ They read the settings, ask `headshot.wiring` for the object graph, and run it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from headshot.domain.privacy import DeletionReceiptView
 from headshot.services.audit import AuditLog
 from headshot.services.container import Services
+from headshot.services.invitations import Invitations
 from headshot.services.provider_keys import ProviderKeys
 from headshot.services.retention import RetentionReport
 from headshot.settings import Settings, load_settings
@@ -53,6 +56,28 @@ def rotate_master_key() -> int:
 
 def _provider_keys(db: Database, ring: MasterKeyring) -> ProviderKeys:
     return ProviderKeys(db=db, keyring=ring, audit=AuditLog(clock=system_clock), clock=system_clock)
+
+
+@contextmanager
+def operator_database() -> Iterator[tuple[Settings, Database]]:
+    """The settings and database for an operator command, disposed afterwards."""
+    settings = load_settings()
+    db = Database.from_url(settings.effective_database_url)
+    try:
+        yield settings, db
+    finally:
+        db.dispose()
+
+
+@contextmanager
+def invitations() -> Iterator[Invitations]:
+    with operator_database() as (settings, db):
+        yield Invitations(
+            db=db,
+            audit=AuditLog(clock=system_clock),
+            clock=system_clock,
+            default_ttl_days=settings.invite_ttl_days,
+        )
 
 
 def set_operator(email: str, *, operator: bool) -> bool:

@@ -24,6 +24,7 @@ from headshot.services.data_export import Exporter
 from headshot.services.engines import EngineSet
 from headshot.services.gallery import Gallery
 from headshot.services.generations import Generations
+from headshot.services.invitations import Invitations
 from headshot.services.maintenance import Maintenance
 from headshot.services.photos import Photos
 from headshot.services.provider_keys import ProviderKeys
@@ -229,8 +230,18 @@ def build_services(
         webhook_secret=secret,
         publish=datasets.publish if datasets else None,
     )
+    invitations = Invitations(
+        db=db, audit=audit, clock=clock, default_ttl_days=settings.invite_ttl_days
+    )
     accounts = Accounts(
-        db=db, settings=settings.auth, passwords=Passwords(), audit=audit, clock=clock, queue=queue
+        db=db,
+        settings=settings.auth,
+        passwords=Passwords(),
+        audit=audit,
+        clock=clock,
+        queue=queue,
+        signup=settings.effective_signup,
+        invitations=invitations,
     )
     photos = Photos(
         db=db,
@@ -252,6 +263,7 @@ def build_services(
         clock=clock,
         audit=audit,
         accounts=accounts,
+        invitations=invitations,
         api_tokens=ApiTokens(
             db=db, audit=audit, max_ttl_s=settings.auth.api_token_max_ttl_s, clock=clock
         ),

@@ -23,6 +23,9 @@ class ErrorOut(BaseModel):
 class RegisterIn(BaseModel):
     email: EmailStr
     password: str = Field(min_length=1, max_length=1024)
+    invite: str | None = Field(
+        None, max_length=200, description="An invitation token (needed when sign-up is `invite`)."
+    )
 
 
 class LoginIn(BaseModel):

@@ -7,7 +7,7 @@ import typer
 
 
 def build_cli() -> typer.Typer:
-    from headshot.cli import ops, run, serve, validate
+    from headshot.cli import invites, ops, run, serve, validate
 
     app = typer.Typer(
         name="headshot",
@@ -25,6 +25,7 @@ def build_cli() -> typer.Typer:
     app.add_typer(ops.build_keys_cli(), name="keys")
     app.add_typer(ops.build_users_cli(), name="users")
     app.add_typer(ops.build_retention_cli(), name="retention")
+    app.add_typer(invites.build_invites_cli(), name="invites")
     return app
 
 

@@ -17,6 +17,7 @@ from headshot.services.engines import EngineSet, Likeness
 from headshot.services.erasure import Erasure
 from headshot.services.gallery import Gallery
 from headshot.services.generations import Generations
+from headshot.services.invitations import Invitations
 from headshot.services.maintenance import Maintenance
 from headshot.services.photos import Photos
 from headshot.services.provider_keys import ProviderKeys
@@ -38,6 +39,7 @@ class Services:
     clock: Callable[[], datetime]
     audit: AuditLog
     accounts: Accounts
+    invitations: Invitations
     api_tokens: ApiTokens
     sessions: Sessions
     photos: Photos

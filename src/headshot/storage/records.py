@@ -336,3 +336,57 @@ class ProviderDeletion(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(String(200), default=None)
     done_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Invitation(Base):
+    """A single-use, expiring right to register, made by an operator (only its digest is kept).
+    No foreign keys: an invitation's history outlives the accounts it names."""
+
+    __tablename__ = "invitations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email_domain: Mapped[str | None] = mapped_column(String(255), default=None)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    used_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class QuotaOverride(Base):
+    """An operator's per-person limits, in place of the settings' defaults (None: default)."""
+
+    __tablename__ = "quota_overrides"
+    user_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    trainings_per_period: Mapped[int | None] = mapped_column(Integer, default=None)
+    images_per_period: Mapped[int | None] = mapped_column(Integer, default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UsageEntry(Base):
+    """Work a person started (a training, or n headshots asked for): what quotas count. Kept
+    apart from the jobs so deleting a model version does not give its quota back."""
+
+    __tablename__ = "usage_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = _user_fk()
+    kind: Mapped[str] = mapped_column(String(10))
+    amount: Mapped[int] = mapped_column(Integer)
+    engine: Mapped[str] = mapped_column(String(20))
+    cost_micro_usd: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DailySpend(Base):
+    """Estimated provider spend of one UTC day, in millionths of a dollar. Every paid start
+    adds to this row first, which locks it until that start commits: racing servers queue
+    up behind each other instead of both passing the cap."""
+
+    __tablename__ = "daily_spend"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    spent_micro_usd: Mapped[int] = mapped_column(Integer, default=0)
+    notified_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -25,7 +25,9 @@ ClientAddress = Annotated[str, Depends(client_address)]
 
 @router.post("/register", status_code=status.HTTP_201_CREATED)
 def register(body: RegisterIn, services: ServicesDep) -> UserOut:
-    return UserOut.of(services.accounts.register(email=body.email, password=body.password))
+    return UserOut.of(
+        services.accounts.register(email=body.email, password=body.password, invite=body.invite)
+    )
 
 
 @router.post("/login")
