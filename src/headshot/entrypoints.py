@@ -16,6 +16,7 @@ from headshot.services.audit import AuditLog
 from headshot.services.container import Services
 from headshot.services.invitations import Invitations
 from headshot.services.provider_keys import ProviderKeys
+from headshot.services.quotas import Quotas
 from headshot.services.retention import RetentionReport
 from headshot.settings import Settings, load_settings
 from headshot.storage.crypto import MasterKeyring
@@ -77,6 +78,20 @@ def invitations() -> Iterator[Invitations]:
             audit=AuditLog(clock=system_clock),
             clock=system_clock,
             default_ttl_days=settings.invite_ttl_days,
+        )
+
+
+@contextmanager
+def quotas() -> Iterator[Quotas]:
+    from headshot.wiring import make_notifier
+
+    with operator_database() as (settings, db):
+        yield Quotas(
+            db=db,
+            limits=settings.quotas,
+            audit=AuditLog(clock=system_clock),
+            notifier=make_notifier(settings),
+            clock=system_clock,
         )
 
 

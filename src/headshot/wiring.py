@@ -29,6 +29,7 @@ from headshot.services.maintenance import Maintenance
 from headshot.services.photos import Photos
 from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
+from headshot.services.quotas import Quotas
 from headshot.services.secrets import Passwords
 from headshot.services.sessions import Sessions
 from headshot.services.trainings import Trainings
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from headshot.jobs import BoundTasks
     from headshot.services.datasets import DatasetLinks
     from headshot.services.erasure import Erasure
+    from headshot.services.notify import Notifier
     from headshot.services.retention import Retention
     from headshot.services.webhooks import FalWebhooks
     from headshot.storage.crypto import MasterKeyring
@@ -254,6 +256,9 @@ def build_services(
     erasure = make_erasure(
         settings, engines, db=db, vault=vault, janitor=janitor, audit=audit, clock=clock
     )
+    quotas = Quotas(
+        db=db, limits=settings.quotas, audit=audit, notifier=make_notifier(settings), clock=clock
+    )
     services = Services(
         settings=settings,
         maintenance=Maintenance(db=db, clock=clock, rate_window_s=settings.auth.login_window_s),
@@ -278,8 +283,10 @@ def build_services(
             engines=engines.names,
             default_engine=engines.default if engines.default in engines.names else "studio",
             clock=clock,
+            quotas=quotas,
         ),
-        generations=Generations(db=db, queue=queue, audit=audit, clock=clock),
+        generations=Generations(db=db, queue=queue, audit=audit, clock=clock, quotas=quotas),
+        quotas=quotas,
         gallery=Gallery(
             db=db, blobs=vault, audit=audit, public_url=settings.public_url, clock=clock
         ),
@@ -318,22 +325,26 @@ def make_retention(
     clock: Callable[[], datetime],
     discard_dataset: Callable[[str], bool] | None = None,
 ) -> Retention:
-    from headshot.services.notify import LogNotifier, Notifier, SmtpNotifier
     from headshot.services.retention import Retention
 
-    notifier: Notifier = LogNotifier()
-    if settings.smtp_url is not None:
-        notifier = SmtpNotifier(settings.smtp_url.get_secret_value(), sender=settings.mail_from)
     return Retention(
         db=db,
         janitor=janitor,
         erasure=erasure,
-        notifier=notifier,
+        notifier=make_notifier(settings),
         audit=audit,
         clock=clock,
         limits=settings.retention,
         discard_dataset=discard_dataset,
     )
+
+
+def make_notifier(settings: Settings) -> Notifier:
+    from headshot.services.notify import LogNotifier, SmtpNotifier
+
+    if settings.smtp_url is None:
+        return LogNotifier()
+    return SmtpNotifier(settings.smtp_url.get_secret_value(), sender=settings.mail_from)
 
 
 def make_erasure(

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from headshot.services.invitations import InvitationView
+from headshot.services.quotas import QuotaView
 
 
 class InvitationIn(BaseModel):
@@ -39,3 +40,28 @@ class InvitationIssuedOut(InvitationOut):
 
 class InvitationsOut(BaseModel):
     invitations: list[InvitationOut]
+
+
+class QuotaIn(BaseModel):
+    email: str = Field(max_length=320)
+    trainings_per_period: int | None = Field(
+        None, ge=0, description="None: the default from settings; 0: no limit."
+    )
+    images_per_period: int | None = Field(
+        None, ge=0, description="None: the default from settings; 0: no limit."
+    )
+
+
+class QuotaOut(BaseModel):
+    user_id: str
+    email: str
+    period_days: int
+    trainings_used: int
+    trainings_limit: int = Field(description="0: no limit.")
+    images_used: int
+    images_limit: int = Field(description="0: no limit.")
+    overridden: bool
+
+    @classmethod
+    def of(cls, view: QuotaView) -> QuotaOut:
+        return cls(**view.__dict__)

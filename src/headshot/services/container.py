@@ -22,6 +22,7 @@ from headshot.services.maintenance import Maintenance
 from headshot.services.photos import Photos
 from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
+from headshot.services.quotas import Quotas
 from headshot.services.retention import Retention
 from headshot.services.sessions import Sessions
 from headshot.services.trainings import Trainings
@@ -45,6 +46,7 @@ class Services:
     photos: Photos
     trainings: Trainings
     generations: Generations
+    quotas: Quotas
     gallery: Gallery
     engines: EngineSet
     blobs: UserBlobs

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from headshot.api.deps import Operator, ServicesDep
 from headshot.api.schemas_operations import (
@@ -10,6 +10,8 @@ from headshot.api.schemas_operations import (
     InvitationIssuedOut,
     InvitationOut,
     InvitationsOut,
+    QuotaIn,
+    QuotaOut,
 )
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -39,3 +41,23 @@ def revoke_invitation(
     invitation_id: str, operator: Operator, services: ServicesDep
 ) -> InvitationOut:
     return InvitationOut.of(services.invitations.revoke(invitation_id, by=operator.user_id))
+
+
+@router.get("/quotas")
+def person_quota(
+    _: Operator, services: ServicesDep, email: str = Query(max_length=320)
+) -> QuotaOut:
+    """A person's limits and what they used in the current period."""
+    return QuotaOut.of(services.quotas.view(email))
+
+
+@router.put("/quotas")
+def set_person_quota(body: QuotaIn, operator: Operator, services: ServicesDep) -> QuotaOut:
+    """Limits for one person in place of the defaults (null fields: the default)."""
+    view = services.quotas.set_override(
+        body.email,
+        trainings_per_period=body.trainings_per_period,
+        images_per_period=body.images_per_period,
+        by=operator.user_id,
+    )
+    return QuotaOut.of(view)
