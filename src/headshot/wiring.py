@@ -27,6 +27,7 @@ from headshot.services.generations import Generations
 from headshot.services.invitations import Invitations
 from headshot.services.maintenance import Maintenance
 from headshot.services.photos import Photos
+from headshot.services.product_metrics import ProductStats
 from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
 from headshot.services.quotas import Quotas
@@ -259,10 +260,12 @@ def build_services(
     quotas = Quotas(
         db=db, limits=settings.quotas, audit=audit, notifier=make_notifier(settings), clock=clock
     )
+    product_stats = ProductStats(db=db, limits=settings.quotas, clock=clock)
     services = Services(
         settings=settings,
         maintenance=Maintenance(db=db, clock=clock, rate_window_s=settings.auth.login_window_s),
-        metrics=Metrics(),
+        metrics=make_metrics(product_stats),
+        product_stats=product_stats,
         provider_keys=provider_keys,
         db=db,
         clock=clock,
@@ -337,6 +340,15 @@ def make_retention(
         limits=settings.retention,
         discard_dataset=discard_dataset,
     )
+
+
+def make_metrics(product_stats: ProductStats) -> Metrics:
+    """HTTP metrics, plus the product metrics read from the records at each scrape."""
+    from headshot.observability.product import ProductCollector
+
+    metrics = Metrics()
+    metrics.registry.register(ProductCollector(product_stats.snapshot))
+    return metrics
 
 
 def make_notifier(settings: Settings) -> Notifier:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, Response
 from starlette.types import ASGIApp
 
 from headshot import __version__
+from headshot.api.deps import MetricsReader
 from headshot.api.errors import install_error_handlers
 from headshot.api.middleware import wrap_http_middleware
 from headshot.api.routes import (
@@ -79,7 +80,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(webapp.router)
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus_metrics() -> Response:
+    def prometheus_metrics(_: MetricsReader) -> Response:
         return metrics_response(services.metrics)
 
     return app

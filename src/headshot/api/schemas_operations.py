@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from headshot.services.invitations import InvitationView
+from headshot.services.product_metrics import WINDOW_DAYS, ProductSnapshot
 from headshot.services.quotas import QuotaView
 
 
@@ -65,3 +66,52 @@ class QuotaOut(BaseModel):
     @classmethod
     def of(cls, view: QuotaView) -> QuotaOut:
         return cls(**view.__dict__)
+
+
+class TargetOut(BaseModel):
+    name: str
+    value: float | None
+    threshold: float
+    comparison: Literal["<", ">"]
+    unit: str
+    met: bool | None = Field(description="None while there is no data yet.")
+
+
+class RetentionOut(BaseModel):
+    days: int
+    cohort: int
+    returned: int
+    rate: float | None
+
+
+class ProductMetricsOut(BaseModel):
+    """The seed's success metrics (R7.1) against their targets, and what they rest on."""
+
+    window_days: int
+    targets: list[TargetOut]
+    trainings: dict[str, int]
+    generations: dict[str, int]
+    active_jobs: dict[str, dict[str, int]]
+    photo_processing_p50_s: float | None
+    photo_processing_p95_s: float | None
+    retention: list[RetentionOut]
+    spend_today_usd: float
+    spend_cap_usd: float
+
+    @classmethod
+    def of(cls, snapshot: ProductSnapshot) -> ProductMetricsOut:
+        return cls(
+            window_days=WINDOW_DAYS,
+            targets=[TargetOut(**t.__dict__, met=t.met) for t in snapshot.targets()],
+            trainings=snapshot.outcomes["training"],
+            generations=snapshot.outcomes["generation"],
+            active_jobs=dict(snapshot.active),
+            photo_processing_p50_s=snapshot.photo_latency.quantile(0.5),
+            photo_processing_p95_s=snapshot.photo_latency.quantile(0.95),
+            retention=[
+                RetentionOut(days=r.days, cohort=r.cohort, returned=r.returned, rate=r.rate)
+                for r in snapshot.retention
+            ],
+            spend_today_usd=snapshot.spend_today_usd,
+            spend_cap_usd=snapshot.spend_cap_usd,
+        )

@@ -20,6 +20,7 @@ from headshot.services.generations import Generations
 from headshot.services.invitations import Invitations
 from headshot.services.maintenance import Maintenance
 from headshot.services.photos import Photos
+from headshot.services.product_metrics import ProductStats
 from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
 from headshot.services.quotas import Quotas
@@ -54,6 +55,7 @@ class Services:
     queue: LateBoundQueue
     maintenance: Maintenance
     metrics: Metrics
+    product_stats: ProductStats
     provider_keys: ProviderKeys
     erasure: Erasure
     exporter: Exporter

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -158,6 +159,8 @@ class Photo(Base):
     original_key: Mapped[str | None] = mapped_column(String(200), default=None)
     training_key: Mapped[str | None] = mapped_column(String(200), default=None)
     thumb_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Seconds from the upload received to the result recorded (the R1.5 latency), for metrics.
+    processing_s: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -194,6 +197,8 @@ class Training(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the job left the queue (set by `_mark_started`), for queue-wait metrics.
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
@@ -215,7 +220,18 @@ class Generation(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+@event.listens_for(Training.status, "set")
+@event.listens_for(Generation.status, "set")
+def _mark_started(target: Training | Generation, value: str, old: object, _: object) -> None:
+    # Whichever code moves a job out of the queue, the record notes when: queue wait and run
+    # time are then read from the records alone.
+    leaves_queue = old == "queued" and value not in {"queued", "failed", "cancelled"}
+    if leaves_queue and target.started_at is None:
+        target.started_at = utcnow()
 
 
 class Headshot(Base):

@@ -10,6 +10,7 @@ from headshot.api.schemas_operations import (
     InvitationIssuedOut,
     InvitationOut,
     InvitationsOut,
+    ProductMetricsOut,
     QuotaIn,
     QuotaOut,
 )
@@ -61,3 +62,9 @@ def set_person_quota(body: QuotaIn, operator: Operator, services: ServicesDep) -
         by=operator.user_id,
     )
     return QuotaOut.of(view)
+
+
+@router.get("/metrics")
+def product_metrics(_: Operator, services: ServicesDep) -> ProductMetricsOut:
+    """The success metrics (R7.1) against their thresholds, read from the records now."""
+    return ProductMetricsOut.of(services.product_stats.snapshot())
