@@ -82,7 +82,11 @@ def test_scrape_matches_the_records_after_faulty_trainings(
     assert outcome("failed_ours") == 0
     assert scraped[("headshot_training_failure_rate", ())] == 0.0
 
-    runs = [(t.finished_at - t.started_at).total_seconds() for t in trainings if t.started_at]
+    runs = [
+        (t.finished_at - t.started_at).total_seconds()
+        for t in trainings
+        if t.started_at and t.finished_at
+    ]
     assert len(runs) == PEOPLE
     run_count = scraped[("headshot_job_run_seconds_count", (("kind", "training"),))]
     run_sum = scraped[("headshot_job_run_seconds_sum", (("kind", "training"),))]
