@@ -200,3 +200,26 @@ def test_stats_command_shows_the_targets(
     ]
     table = CliRunner().invoke(build_cli(), ["stats"])
     assert "training_failure_rate" in table.stdout and "no data yet" in table.stdout
+
+
+def test_the_grafana_dashboard_uses_only_exposed_metrics(
+    make_services: Callable[..., Services],
+) -> None:
+    import re
+    from pathlib import Path
+
+    dashboard = Path(__file__).resolve().parents[2] / "deploy" / "grafana-dashboard.json"
+    expressions = [
+        target["expr"]
+        for panel in json.loads(dashboard.read_text())["panels"]
+        for target in panel["targets"]
+    ]
+    used = {
+        re.sub(r"_(bucket|count|sum|total)$", "", name)
+        for expr in expressions
+        for name in re.findall(r"headshot_[a-z0-9_]+", expr)
+    }
+    exposition = make_services().metrics.exposition().decode()
+    declared = set(re.findall(r"^# TYPE (headshot_[a-z0-9_]+)", exposition, re.MULTILINE))
+    declared |= {re.sub(r"_total$", "", name) for name in declared}
+    assert used and used <= declared, used - declared
