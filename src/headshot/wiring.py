@@ -7,7 +7,7 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from headshot.jobs import BoundTasks
     from headshot.services.datasets import DatasetLinks
     from headshot.services.erasure import Erasure
+    from headshot.services.key_schedule import ScheduledKeyRotation
     from headshot.services.notify import Notifier
     from headshot.services.retention import Retention
     from headshot.services.webhooks import FalWebhooks
@@ -310,6 +311,9 @@ def build_services(
         datasets=datasets,
         exporter=Exporter(db=db, blobs=vault, audit=audit, clock=clock),
     )
+    services.key_rotation = make_key_rotation(
+        settings, provider_keys, db=db, audit=audit, clock=clock
+    )
     services.readiness_checks["database"] = lambda: _ping_database(db)
     services.on_startup.append(lambda: _import_configured_keys(settings, provider_keys))
     services.on_shutdown.append(db.dispose)
@@ -339,6 +343,43 @@ def make_retention(
         clock=clock,
         limits=settings.retention,
         discard_dataset=discard_dataset,
+    )
+
+
+def make_key_rotation(
+    settings: Settings,
+    provider_keys: ProviderKeys,
+    *,
+    db: Database,
+    audit: AuditLog,
+    clock: Callable[[], datetime],
+) -> ScheduledKeyRotation | None:
+    """Scheduled fal key rotation when a period is set (it acts only with an ADMIN key)."""
+    from contextlib import contextmanager
+
+    import httpx
+
+    from headshot.engines.fal.client import DEFAULT_TIMEOUT
+    from headshot.services.fal_keys import FalKeyRotation
+    from headshot.services.key_schedule import ScheduledKeyRotation
+
+    if not settings.fal_key_rotation_days:
+        return None
+
+    @contextmanager
+    def rotation() -> Iterator[FalKeyRotation]:
+        with httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=False) as http:
+            yield FalKeyRotation(
+                provider_keys, db=db, http=http, api_url=settings.fal_api_url, clock=clock
+            )
+
+    return ScheduledKeyRotation(
+        keys=provider_keys,
+        rotation=rotation,
+        every_days=settings.fal_key_rotation_days,
+        db=db,
+        audit=audit,
+        clock=clock,
     )
 
 

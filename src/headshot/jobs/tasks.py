@@ -34,6 +34,7 @@ def bind_jobs(huey: Huey, services: Services) -> BoundTasks[Services]:
     deletions = jobs.task(name="delete_provider_payloads", retry=RETRY)(_delete_provider_payloads)
     jobs.add_maintenance("provider_deletions", _delete_provider_payloads)
     jobs.periodic(every_minutes=60, name="enforce_retention")(_enforce_retention)
+    jobs.periodic(every_minutes=60, name="rotate_provider_keys")(_rotate_provider_keys)
     bound = jobs.bind(huey, services)
 
     def enqueue_training(job_id: str, delay_s: float) -> object:
@@ -50,6 +51,11 @@ def bind_jobs(huey: Huey, services: Services) -> BoundTasks[Services]:
 
 def _enforce_retention(services: Services) -> None:
     services.retention.run()
+
+
+def _rotate_provider_keys(services: Services) -> None:
+    if services.key_rotation is not None:
+        services.key_rotation.run()
 
 
 def _delete_provider_payloads(services: Services) -> None:

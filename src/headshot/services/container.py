@@ -18,6 +18,7 @@ from headshot.services.erasure import Erasure
 from headshot.services.gallery import Gallery
 from headshot.services.generations import Generations
 from headshot.services.invitations import Invitations
+from headshot.services.key_schedule import ScheduledKeyRotation
 from headshot.services.maintenance import Maintenance
 from headshot.services.photos import Photos
 from headshot.services.product_metrics import ProductStats
@@ -61,6 +62,7 @@ class Services:
     exporter: Exporter
     retention: Retention
     fal_webhooks: FalWebhooks | None = None
+    key_rotation: ScheduledKeyRotation | None = None
     datasets: DatasetLinks | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     on_startup: list[Callable[[], object]] = field(default_factory=list)
