@@ -25,6 +25,7 @@ from headshot.services.engines import EngineSet
 from headshot.services.gallery import Gallery
 from headshot.services.generations import Generations
 from headshot.services.invitations import Invitations
+from headshot.services.job_notices import JobNotices
 from headshot.services.maintenance import Maintenance
 from headshot.services.photos import Photos
 from headshot.services.product_metrics import ProductStats
@@ -310,6 +311,9 @@ def build_services(
         ),
         datasets=datasets,
         exporter=Exporter(db=db, blobs=vault, audit=audit, clock=clock),
+    )
+    services.job_notices = JobNotices(
+        db=db, notifier=make_notifier(settings), clock=clock, app_url=settings.public_url
     )
     services.key_rotation = make_key_rotation(
         settings, provider_keys, db=db, audit=audit, clock=clock

@@ -21,6 +21,7 @@ from headshot.api.routes import (
     generations,
     health,
     me,
+    notifications,
     operations,
     photos,
     public,
@@ -61,6 +62,7 @@ def create_app(services: Services) -> FastAPI:
     for module in (
         auth,
         me,
+        notifications,
         sessions,
         photos,
         trainings,

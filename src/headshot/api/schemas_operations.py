@@ -115,3 +115,9 @@ class ProductMetricsOut(BaseModel):
             spend_today_usd=snapshot.spend_today_usd,
             spend_cap_usd=snapshot.spend_cap_usd,
         )
+
+
+class NotificationsIO(BaseModel):
+    """The same shape both ways: the person's notice preferences."""
+
+    email: bool = Field(description="Mail when a model or headshots are ready.")

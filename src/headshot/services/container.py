@@ -18,6 +18,7 @@ from headshot.services.erasure import Erasure
 from headshot.services.gallery import Gallery
 from headshot.services.generations import Generations
 from headshot.services.invitations import Invitations
+from headshot.services.job_notices import JobNotices
 from headshot.services.key_schedule import ScheduledKeyRotation
 from headshot.services.maintenance import Maintenance
 from headshot.services.photos import Photos
@@ -63,6 +64,7 @@ class Services:
     retention: Retention
     fal_webhooks: FalWebhooks | None = None
     key_rotation: ScheduledKeyRotation | None = None
+    job_notices: JobNotices | None = None
     datasets: DatasetLinks | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     on_startup: list[Callable[[], object]] = field(default_factory=list)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -85,6 +86,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "Your model / headshots are ready" by mail; the person may turn it off.
+    notify_by_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set when the retention task warned of erasure for inactivity; cleared by any activity.
@@ -200,6 +203,8 @@ class Training(Base):
     # When the job left the queue (set by `_mark_started`), for queue-wait metrics.
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the person was told it finished (claimed before sending: at most one notice).
+    notified_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Generation(Base):
@@ -222,6 +227,8 @@ class Generation(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the person was told it finished (claimed before sending: at most one notice).
+    notified_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 @event.listens_for(Training.status, "set")
