@@ -203,6 +203,21 @@ class Settings(BaseSettings):
         description="Mail server for notices, `smtp://user:password@host:port` or `smtps://…`.",
     )
     mail_from: str = Field("headshot@localhost", description="Sender address of notices.")
+    vapid_private_key: SecretStr | None = Field(
+        None, description="Web Push VAPID private key (PEM); else a generated 0600 key file."
+    )
+    vapid_subject: str | None = Field(
+        None, description="Contact the push services see (`mailto:` or https URL)."
+    )
+    push_hosts: list[str] = Field(
+        default_factory=lambda: [
+            "fcm.googleapis.com",
+            "updates.push.services.mozilla.com",
+            "push.apple.com",
+            "notify.windows.com",
+        ],
+        description="Push services (and their subdomains) that Web Push endpoints may point at.",
+    )
     log_level: str = Field("INFO", description="Logging level.")
     log_json: bool = Field(True, description="Structured JSON logs (else plain text).")
     uploads: UploadLimits = Field(default_factory=UploadLimits)

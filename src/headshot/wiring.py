@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from headshot.services.key_schedule import ScheduledKeyRotation
     from headshot.services.notify import Notifier
     from headshot.services.retention import Retention
+    from headshot.services.web_push import WebPush
     from headshot.services.webhooks import FalWebhooks
     from headshot.storage.crypto import MasterKeyring
 
@@ -312,8 +313,13 @@ def build_services(
         datasets=datasets,
         exporter=Exporter(db=db, blobs=vault, audit=audit, clock=clock),
     )
+    services.web_push = make_web_push(settings, db=db, clock=clock)
     services.job_notices = JobNotices(
-        db=db, notifier=make_notifier(settings), clock=clock, app_url=settings.public_url
+        db=db,
+        notifier=make_notifier(settings),
+        push=services.web_push,
+        clock=clock,
+        app_url=settings.public_url,
     )
     services.key_rotation = make_key_rotation(
         settings, provider_keys, db=db, audit=audit, clock=clock
@@ -383,6 +389,24 @@ def make_key_rotation(
         every_days=settings.fal_key_rotation_days,
         db=db,
         audit=audit,
+        clock=clock,
+    )
+
+
+def make_web_push(settings: Settings, *, db: Database, clock: Callable[[], datetime]) -> WebPush:
+    from headshot.services.web_push import WebPush
+    from headshot.storage.vapid import load_vapid
+
+    configured = settings.vapid_private_key
+    vapid = load_vapid(
+        configured=configured.get_secret_value() if configured else None,
+        key_file=settings.data_dir / "vapid.pem",
+    )
+    return WebPush(
+        db=db,
+        vapid=vapid,
+        subject=settings.vapid_subject or f"mailto:{settings.mail_from}",
+        allowed_hosts=settings.push_hosts,
         clock=clock,
     )
 

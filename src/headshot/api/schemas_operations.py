@@ -121,3 +121,23 @@ class NotificationsIO(BaseModel):
     """The same shape both ways: the person's notice preferences."""
 
     email: bool = Field(description="Mail when a model or headshots are ready.")
+
+
+class PushKeysIn(BaseModel):
+    p256dh: str = Field(max_length=200)
+    auth: str = Field(max_length=100)
+
+
+class PushSubscriptionIn(BaseModel):
+    """A browser's `PushSubscription.toJSON()`."""
+
+    endpoint: str = Field(max_length=1000)
+    keys: PushKeysIn
+
+
+class PushSubscriptionOut(BaseModel):
+    id: str
+
+
+class PushKeyOut(BaseModel):
+    public_key: str = Field(description="The VAPID `applicationServerKey`, base64url.")

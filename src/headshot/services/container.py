@@ -29,6 +29,7 @@ from headshot.services.quotas import Quotas
 from headshot.services.retention import Retention
 from headshot.services.sessions import Sessions
 from headshot.services.trainings import Trainings
+from headshot.services.web_push import WebPush
 from headshot.services.webhooks import FalWebhooks
 from headshot.settings import Settings
 from headshot.storage.db import Database
@@ -65,6 +66,7 @@ class Services:
     fal_webhooks: FalWebhooks | None = None
     key_rotation: ScheduledKeyRotation | None = None
     job_notices: JobNotices | None = None
+    web_push: WebPush | None = None
     datasets: DatasetLinks | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     on_startup: list[Callable[[], object]] = field(default_factory=list)

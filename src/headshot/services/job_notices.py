@@ -1,10 +1,10 @@
-"""Telling people by mail that their model or headshots are ready (a fal training takes many
-minutes; the tab is closed by then).
+"""Telling people by mail and Web Push that their model or headshots are ready (a fal training
+takes many minutes; the tab is closed by then).
 
 A sweep run by every maintenance tick finds finished jobs nobody was told about, claims each
 with a conditional update (so of several workers exactly one sends), and sends the notice. It
 never touches the job itself: a notice that cannot be delivered is logged and the job stays as
-it finished. People who turned notices off are claimed and skipped."""
+it finished. People who turned mail off get none; push goes to the browsers they subscribed."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from headshot.services.notify import Notifier
+from headshot.services.web_push import WebPush
 from headshot.storage.db import Database
 from headshot.storage.records import Generation, Training, User
 
@@ -42,9 +43,11 @@ class JobNotices:
         notifier: Notifier,
         clock: Callable[[], datetime],
         app_url: str | None,
+        push: WebPush | None = None,
     ) -> None:
         self._db = db
         self._notifier = notifier
+        self._push = push
         self._clock = clock
         self._app_url = app_url
 
@@ -85,8 +88,12 @@ class JobNotices:
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]  # another worker has it
                 return 0
-            query = select(User.email, User.notify_by_email).join(table, table.user_id == User.id)
-            email, wanted = db.execute(query.where(table.id == job_id)).one()
+            query = select(User.id, User.email, User.notify_by_email).join(
+                table, table.user_id == User.id
+            )
+            user_id, email, wanted = db.execute(query.where(table.id == job_id)).one()
+        if self._push is not None:  # the person chose these by subscribing a browser
+            self._push.notify(user_id, title=SUBJECTS[kind], body=BODIES[kind])
         if not wanted:
             return 0
         body = BODIES[kind] + (f"\n\nOpen Headshot: {self._app_url}" if self._app_url else "")

@@ -413,3 +413,15 @@ class DailySpend(Base):
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     spent_micro_usd: Mapped[int] = mapped_column(Integer, default=0)
     notified_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PushSubscription(Base):
+    """A browser's Web Push subscription (the endpoint and the keys that encrypt for it)."""
+
+    __tablename__ = "push_subscriptions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
