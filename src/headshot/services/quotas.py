@@ -91,7 +91,7 @@ class Quotas:
         """Per-person limits (None: the default from settings; 0: no limit)."""
         with self._db.transaction() as db:
             user = _user(db, email)
-            row = db.get(QuotaOverride, user.id) or QuotaOverride(user_id=user.id)
+            row = _override(db, user.id) or QuotaOverride(user_id=user.id)
             row.trainings_per_period = trainings_per_period
             row.images_per_period = images_per_period
             row.updated_at = self._clock()
@@ -138,7 +138,7 @@ class Quotas:
     def _check_person(
         self, db: Session, user_id: str, kind: UsageKind, amount: int, now: datetime
     ) -> None:
-        limit = self._limit(db.get(QuotaOverride, user_id), kind)
+        limit = self._limit(_override(db, user_id), kind)
         if limit == 0:
             return
         start = now - timedelta(days=self._limits.period_days)
@@ -193,7 +193,7 @@ class Quotas:
 
     def _view(self, db: Session, user: User) -> QuotaView:
         start = self._clock() - timedelta(days=self._limits.period_days)
-        override = db.get(QuotaOverride, user.id)
+        override = _override(db, user.id)
 
         def used(kind: UsageKind) -> int:
             total = db.scalar(
@@ -262,6 +262,10 @@ def _insert_missing_day(db: Session, day: str) -> Executable:
     if db.get_bind().dialect.name == "postgresql":
         return postgresql.insert(DailySpend).values(values).on_conflict_do_nothing()
     return sqlite.insert(DailySpend).values(values).on_conflict_do_nothing()
+
+
+def _override(db: Session, user_id: str) -> QuotaOverride | None:
+    return db.scalars(select(QuotaOverride).where(QuotaOverride.user_id == user_id)).first()
 
 
 def _user(db: Session, email: str) -> User:

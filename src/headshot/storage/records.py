@@ -382,8 +382,9 @@ class QuotaOverride(Base):
     """An operator's per-person limits, in place of the settings' defaults (None: default)."""
 
     __tablename__ = "quota_overrides"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        String(32), ForeignKey("users.id", ondelete="CASCADE"), unique=True
     )
     trainings_per_period: Mapped[int | None] = mapped_column(Integer, default=None)
     images_per_period: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -42,6 +42,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "quota_overrides",
+        sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("user_id", sa.String(length=32), nullable=False),
         sa.Column("trainings_per_period", sa.Integer(), nullable=True),
         sa.Column("images_per_period", sa.Integer(), nullable=True),
@@ -52,7 +53,8 @@ def upgrade() -> None:
             name=op.f("fk_quota_overrides_user_id_users"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_quota_overrides")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_quota_overrides")),
+        sa.UniqueConstraint("user_id", name=op.f("uq_quota_overrides_user_id")),
     )
     op.create_table(
         "usage_entries",
