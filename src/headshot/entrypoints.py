@@ -182,13 +182,20 @@ def prepare_schema(settings: Settings, *, migrate: bool = False) -> None:
     from sqlalchemy.engine import make_url
 
     from headshot.storage.db import make_engine
-    from headshot.storage.migrate import ensure_current, upgrade, upgrade_under_lock
+    from headshot.storage.migrate import (
+        ensure_current,
+        upgrade,
+        upgrade_under_advisory_lock,
+        upgrade_under_lock,
+    )
 
     url = make_url(settings.effective_database_url)
     engine = make_engine(settings.effective_database_url)
     try:
         if url.get_backend_name() == "sqlite":
             upgrade_under_lock(engine, _schema_lock_file(settings, url.database))
+        elif migrate and url.get_backend_name() == "postgresql":
+            upgrade_under_advisory_lock(engine)
         elif migrate:
             upgrade(engine)
         else:

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -58,20 +59,40 @@ def test_serve_on_an_empty_data_dir_serves_a_working_sign_up(tmp_path: Path) -> 
         process.communicate(timeout=60)
 
 
-def test_two_processes_starting_at_once_migrate_one_after_the_other(tmp_path: Path) -> None:
-    database = tmp_path / "data" / "headshot.db"
-    env = {**os.environ, "HEADSHOT_DATA_DIR": str(tmp_path / "data")}
+def _migrate_together(env: dict[str, str], tmp_path: Path, *, migrate: bool) -> None:
+    """Two processes, imports done, released at the same instant into `prepare_schema`."""
+    go = tmp_path / "go"
     script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
         "from headshot.entrypoints import prepare_schema\n"
         "from headshot.settings import load_settings\n"
-        "prepare_schema(load_settings())\n"
+        "settings = load_settings()\n"
+        "Path(sys.argv[1]).touch()\n"
+        "while not Path(sys.argv[2]).exists():\n"
+        "    time.sleep(0.005)\n"
+        f"prepare_schema(settings, migrate={migrate})\n"
     )
+    ready = [tmp_path / f"ready{n}" for n in range(2)]
     starts = [
-        subprocess.Popen([sys.executable, "-c", script], env=env, stderr=subprocess.PIPE)
-        for _ in range(2)
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(flag), str(go)], env=env, stderr=subprocess.PIPE
+        )
+        for flag in ready
     ]
+    deadline = time.monotonic() + 60
+    while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
     errors = [process.communicate(timeout=120)[1].decode() for process in starts]
     assert [process.returncode for process in starts] == [0, 0], errors
+
+
+def test_two_processes_starting_at_once_migrate_one_after_the_other(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "headshot.db"
+    _migrate_together(
+        {**os.environ, "HEADSHOT_DATA_DIR": str(tmp_path / "data")}, tmp_path, migrate=False
+    )
     engine = make_engine(f"sqlite:///{database}")
     try:
         assert current_revisions(engine) == head_revisions()
@@ -127,3 +148,17 @@ def test_serve_refuses_an_old_postgres_schema_naming_migrate(
     )
     assert result.returncode == 1
     assert "headshot migrate" in result.stderr
+
+
+def test_two_processes_migrating_postgres_at_once(postgres_url: str, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "HEADSHOT_DATABASE_URL": postgres_url,
+        "HEADSHOT_DATA_DIR": str(tmp_path / "data"),
+    }
+    _migrate_together(env, tmp_path, migrate=True)
+    engine = make_engine(postgres_url)
+    try:
+        assert current_revisions(engine) == head_revisions()
+    finally:
+        engine.dispose()

@@ -9,7 +9,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+
+# Any fixed 64-bit number, the same in every process: PostgreSQL's lock for schema upgrades.
+ADVISORY_LOCK_ID = 0x48534D49475241  # "HSMIGRA"
 
 
 class SchemaOutOfDateError(Exception):
@@ -66,3 +69,16 @@ def upgrade_under_lock(engine: Engine, lock_file: Path) -> None:
                 upgrade(engine)
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def upgrade_under_advisory_lock(engine: Engine) -> None:
+    """PostgreSQL: upgrade to head holding a session advisory lock, so processes started with
+    `--migrate` at once upgrade one after the other (the later ones find the work done)."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": ADVISORY_LOCK_ID})
+        try:
+            if current_revisions(engine) != head_revisions():
+                upgrade(engine)
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": ADVISORY_LOCK_ID})
+            connection.commit()
