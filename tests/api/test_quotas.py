@@ -95,6 +95,8 @@ def test_operator_overrides_a_persons_limits(
         assert changed.status_code == 200, changed.text
         assert changed.json()["trainings_limit"] == 3 and changed.json()["trainings_used"] == 1
         assert client.post(url, json=body, headers=headers).status_code == 202
+        own = client.get(f"{API}/me/quota", headers=headers).json()
+        assert (own["trainings_used"], own["trainings_limit"]) == (2, 3)
         shown = client.get(
             f"{API}/admin/quotas", params={"email": "vip@example.com"}, headers=operator
         )

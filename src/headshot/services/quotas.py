@@ -80,6 +80,14 @@ class Quotas:
             user = _user(db, email)
             return self._view(db, user)
 
+    def own(self, user_id: str) -> QuotaView:
+        """The caller's own limits and use."""
+        with self._db.transaction() as db:
+            user = db.get(User, user_id)
+            if user is None:
+                raise NotFoundError("No such account.")
+            return self._view(db, user)
+
     def set_override(
         self,
         email: str,

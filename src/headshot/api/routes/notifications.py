@@ -1,5 +1,5 @@
-"""Notices: whether the person is told by mail when a model or headshots are ready, and the
-browsers (Web Push subscriptions) that are told too."""
+"""The person's own operations settings: their quota, whether they are told by mail when a model
+or headshots are ready, and the browsers (Web Push subscriptions) that are told too."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from headshot.api.schemas_operations import (
     PushKeyOut,
     PushSubscriptionIn,
     PushSubscriptionOut,
+    QuotaOut,
 )
 from headshot.domain.errors import NotFoundError
 from headshot.services.container import Services
@@ -18,6 +19,12 @@ from headshot.services.job_notices import JobNotices
 from headshot.services.web_push import WebPush
 
 router = APIRouter(tags=["me"])
+
+
+@router.get("/me/quota")
+def my_quota(principal: CurrentUser, services: ServicesDep) -> QuotaOut:
+    """What the person may still start in the current period."""
+    return QuotaOut.of(services.quotas.own(principal.user_id))
 
 
 @router.get("/me/notifications")
