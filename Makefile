@@ -25,8 +25,7 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 setup: $(VENV)/.synced  ## create the environment from the lock file
 
-run: setup  ## migrate and start the app on https://localhost:$(PORT) with embedded defaults
-	$(RUN) headshot migrate
+run: setup  ## start the app on https://localhost:$(PORT) with embedded defaults (it migrates SQLite itself)
 	$(RUN) headshot serve --host $(HOST) --port $(PORT)
 
 serve: run  ## alias of run

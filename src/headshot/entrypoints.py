@@ -6,13 +6,17 @@ They read the settings, ask `headshot.wiring` for the object graph, and run it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from headshot.domain.privacy import DeletionReceiptView
 from headshot.services.audit import AuditLog
 from headshot.services.container import Services
+from headshot.services.invitations import Invitations
 from headshot.services.provider_keys import ProviderKeys
+from headshot.services.quotas import Quotas
 from headshot.services.retention import RetentionReport
 from headshot.settings import Settings, load_settings
 from headshot.storage.crypto import MasterKeyring
@@ -53,6 +57,42 @@ def rotate_master_key() -> int:
 
 def _provider_keys(db: Database, ring: MasterKeyring) -> ProviderKeys:
     return ProviderKeys(db=db, keyring=ring, audit=AuditLog(clock=system_clock), clock=system_clock)
+
+
+@contextmanager
+def operator_database() -> Iterator[tuple[Settings, Database]]:
+    """The settings and database for an operator command, disposed afterwards."""
+    settings = load_settings()
+    db = Database.from_url(settings.effective_database_url)
+    try:
+        yield settings, db
+    finally:
+        db.dispose()
+
+
+@contextmanager
+def invitations() -> Iterator[Invitations]:
+    with operator_database() as (settings, db):
+        yield Invitations(
+            db=db,
+            audit=AuditLog(clock=system_clock),
+            clock=system_clock,
+            default_ttl_days=settings.invite_ttl_days,
+        )
+
+
+@contextmanager
+def quotas() -> Iterator[Quotas]:
+    from headshot.wiring import make_notifier
+
+    with operator_database() as (settings, db):
+        yield Quotas(
+            db=db,
+            limits=settings.quotas,
+            audit=AuditLog(clock=system_clock),
+            notifier=make_notifier(settings),
+            clock=system_clock,
+        )
 
 
 def set_operator(email: str, *, operator: bool) -> bool:
@@ -134,7 +174,46 @@ def export_user(email: str, out: Path) -> int | None:
             stop()
 
 
-def run_server(*, host: str | None, port: int | None, plain_http: bool) -> None:
+def prepare_schema(settings: Settings, *, migrate: bool = False) -> None:
+    """Make the schema fit this release before a server or worker starts. The embedded SQLite
+    database is created or upgraded in place (one process at a time, under a file lock); a
+    shared database is upgraded only when asked, else an out-of-date schema raises
+    `SchemaOutOfDateError` naming `headshot migrate`."""
+    from sqlalchemy.engine import make_url
+
+    from headshot.storage.db import make_engine
+    from headshot.storage.migrate import (
+        ensure_current,
+        upgrade,
+        upgrade_under_advisory_lock,
+        upgrade_under_lock,
+    )
+
+    url = make_url(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        if url.get_backend_name() == "sqlite":
+            upgrade_under_lock(engine, _schema_lock_file(settings, url.database))
+        elif migrate and url.get_backend_name() == "postgresql":
+            upgrade_under_advisory_lock(engine)
+        elif migrate:
+            upgrade(engine)
+        else:
+            ensure_current(engine)
+    finally:
+        engine.dispose()
+
+
+def _schema_lock_file(settings: Settings, database: str | None) -> Path:
+    if database and database != ":memory:":
+        path = Path(database)
+        return path.with_name(f"{path.name}.migrate-lock")
+    return settings.data_dir / "schema.migrate-lock"
+
+
+def run_server(
+    *, host: str | None, port: int | None, plain_http: bool, migrate: bool = False
+) -> None:
     from headshot.api.app import create_asgi_app
     from headshot.jobs import InProcessConsumer, close_huey
     from headshot.observability import configure_logging
@@ -146,6 +225,7 @@ def run_server(*, host: str | None, port: int | None, plain_http: bool) -> None:
     if plain_http and not is_loopback(host):
         raise PlainHttpRefused("--http is only allowed on a loopback address; use HTTPS")
     configure_logging(level=settings.log_level, json=settings.log_json)
+    prepare_schema(settings, migrate=migrate)
     runtime = build_runtime(settings)
     services = runtime.services
     services.on_shutdown.insert(0, lambda: close_huey(runtime.huey))
@@ -170,13 +250,14 @@ def _public_hostname(settings: Settings) -> list[str]:
     return [host] if host else []
 
 
-def run_worker() -> None:
+def run_worker(*, migrate: bool = False) -> None:
     from headshot.jobs import close_huey
     from headshot.jobs import run_worker as consume
     from headshot.observability import configure_logging
 
     settings = load_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
+    prepare_schema(settings, migrate=migrate)
     runtime = build_runtime(settings)
     try:
         consume(runtime.huey, workers=settings.worker_threads)

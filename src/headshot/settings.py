@@ -56,7 +56,6 @@ class AuthSettings(BaseModel):
     login_window_s: int = Field(300, gt=0, description="Length of the login rate-limit window.")
     cookie_name: str = Field("headshot_session", description="Name of the web session cookie.")
     min_password_length: int = Field(10, ge=8, description="Shortest accepted password.")
-    signup_open: bool = Field(True, description="Anyone may create an account (else operators).")
     password_reset_ttl_s: int = Field(
         1800, gt=0, description="Lifetime of a mailed password-reset link."
     )
@@ -101,6 +100,37 @@ class RetentionSettings(BaseModel):
     )
     provider_deletion_retry_s: float = Field(
         300.0, gt=0, description="First wait before asking the provider again to delete a payload."
+    )
+
+
+SignupMode = Literal["open", "invite", "closed"]
+
+
+def default_prices() -> dict[str, float]:
+    # Estimates from fal's published prices (a LoRA training run; one generated image); adjust
+    # them to your account's prices. Local engines cost nothing at a provider.
+    return {"fal.training": 2.0, "fal.image": 0.035, "studio.training": 0.0, "studio.image": 0.0}
+
+
+class QuotaSettings(BaseModel):
+    """Limits on paid work, counted on the records so they hold across every process."""
+
+    period_days: int = Field(30, gt=0, description="Length of a person's quota period in days.")
+    trainings_per_period: int = Field(
+        10, ge=0, description="Trainings one person may start per period (0: no limit)."
+    )
+    images_per_period: int = Field(
+        400, ge=0, description="Headshots one person may ask for per period (0: no limit)."
+    )
+    daily_spend_cap_usd: float = Field(
+        25.0, ge=0, description="Estimated provider spend per UTC day for everyone (0: no cap)."
+    )
+    prices_usd: dict[str, float] = Field(
+        default_factory=default_prices,
+        description="Estimated price per request kind, `<engine>.training` and `<engine>.image`.",
+    )
+    operator_email: str | None = Field(
+        None, description="Where the one notice per day that the spend cap was reached goes."
     )
 
 
@@ -154,6 +184,18 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Earlier master keys, kept until `headshot keys rotate-master` re-wraps.",
     )
+    signup: SignupMode | None = Field(
+        None,
+        description="Who may register: `open`, `invite` or `closed`; "
+        "`open` when bound to loopback only, else `invite`.",
+    )
+    invite_ttl_days: int = Field(14, gt=0, description="Default lifetime of an invitation.")
+    fal_key_rotation_days: int = Field(
+        0, ge=0, description="Rotate the fal API key this often with the ADMIN key (0: never)."
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="Bearer token that Prometheus presents to scrape `/metrics`."
+    )
     host: str = Field("127.0.0.1", description="Address `headshot serve` binds.")
     port: int = Field(8443, gt=0, lt=65536, description="Port `headshot serve` binds.")
     tls_cert_file: Path | None = Field(None, description="PEM certificate; self-signed if unset.")
@@ -175,6 +217,21 @@ class Settings(BaseSettings):
         description="`required`: no sign-in before the address is confirmed; `optional`: a "
         "link is mailed and the account works meanwhile; `off`: no link is mailed.",
     )
+    vapid_private_key: SecretStr | None = Field(
+        None, description="Web Push VAPID private key (PEM); else a generated 0600 key file."
+    )
+    vapid_subject: str | None = Field(
+        None, description="Contact the push services see (`mailto:` or https URL)."
+    )
+    push_hosts: list[str] = Field(
+        default_factory=lambda: [
+            "fcm.googleapis.com",
+            "updates.push.services.mozilla.com",
+            "push.apple.com",
+            "notify.windows.com",
+        ],
+        description="Push services (and their subdomains) that Web Push endpoints may point at.",
+    )
     log_level: str = Field("INFO", description="Logging level.")
     log_json: bool = Field(True, description="Structured JSON logs (else plain text).")
     uploads: UploadLimits = Field(default_factory=UploadLimits)
@@ -182,6 +239,7 @@ class Settings(BaseSettings):
     validation: ValidationThresholds = Field(default_factory=ValidationThresholds)
     jobs: JobSettings = Field(default_factory=JobSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    quotas: QuotaSettings = Field(default_factory=QuotaSettings)
 
     @field_validator("fal_queue_url", "fal_run_url", "fal_rest_url", "fal_cdn_url", "fal_api_url")
     @classmethod
@@ -228,10 +286,29 @@ class Settings(BaseSettings):
         return self.blob_url or (self.data_dir / "blobs").as_uri()
 
     @property
+    def effective_signup(self) -> SignupMode:
+        """`open` for a server only this machine can reach, else `invite`: a public instance
+        never starts open to anyone who finds it."""
+        if self.signup:
+            return self.signup
+        return "open" if _is_loopback(self.host) else "invite"
+
+    @property
     def effective_engine(self) -> Literal["fal", "studio"]:
         if self.engine:
             return self.engine
         return "fal" if self.fal_key else "studio"
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def load_settings(**overrides: Any) -> Settings:

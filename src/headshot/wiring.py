@@ -7,7 +7,7 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,12 +25,16 @@ from headshot.services.email_verification import EmailVerification
 from headshot.services.engines import EngineSet
 from headshot.services.gallery import Gallery
 from headshot.services.generations import Generations
+from headshot.services.invitations import Invitations
+from headshot.services.job_notices import JobNotices
 from headshot.services.maintenance import Maintenance
 from headshot.services.notify import LogNotifier, Notifier, SmtpNotifier
 from headshot.services.password_reset import PasswordReset
 from headshot.services.photos import Photos
+from headshot.services.product_metrics import ProductStats
 from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
+from headshot.services.quotas import Quotas
 from headshot.services.secrets import Passwords
 from headshot.services.sessions import Sessions
 from headshot.services.thumbnails import HeadshotThumbnails
@@ -49,7 +53,10 @@ if TYPE_CHECKING:
     from headshot.jobs import BoundTasks
     from headshot.services.datasets import DatasetLinks
     from headshot.services.erasure import Erasure
+    from headshot.services.key_schedule import ScheduledKeyRotation
+    from headshot.services.notify import Notifier
     from headshot.services.retention import Retention
+    from headshot.services.web_push import WebPush
     from headshot.services.webhooks import FalWebhooks
     from headshot.storage.crypto import MasterKeyring
 
@@ -234,8 +241,18 @@ def build_services(
         publish=datasets.publish if datasets else None,
     )
     passwords = Passwords()
+    invitations = Invitations(
+        db=db, audit=audit, clock=clock, default_ttl_days=settings.invite_ttl_days
+    )
     accounts = Accounts(
-        db=db, settings=settings.auth, passwords=passwords, audit=audit, clock=clock, queue=queue
+        db=db,
+        settings=settings.auth,
+        passwords=passwords,
+        audit=audit,
+        clock=clock,
+        queue=queue,
+        signup=settings.effective_signup,
+        invitations=invitations,
     )
     notifier = make_notifier(settings)
     analyzer = ImagingAnalyzer(validator)
@@ -251,15 +268,21 @@ def build_services(
     erasure = make_erasure(
         settings, engines, db=db, vault=vault, janitor=janitor, audit=audit, clock=clock
     )
+    quotas = Quotas(
+        db=db, limits=settings.quotas, audit=audit, notifier=make_notifier(settings), clock=clock
+    )
+    product_stats = ProductStats(db=db, limits=settings.quotas, clock=clock)
     services = Services(
         settings=settings,
         maintenance=Maintenance(db=db, clock=clock, rate_window_s=settings.auth.login_window_s),
-        metrics=Metrics(),
+        metrics=make_metrics(product_stats),
+        product_stats=product_stats,
         provider_keys=provider_keys,
         db=db,
         clock=clock,
         audit=audit,
         accounts=accounts,
+        invitations=invitations,
         api_tokens=ApiTokens(
             db=db, audit=audit, max_ttl_s=settings.auth.api_token_max_ttl_s, clock=clock
         ),
@@ -274,8 +297,10 @@ def build_services(
             engines=engines.names,
             default_engine=engines.default if engines.default in engines.names else "studio",
             clock=clock,
+            quotas=quotas,
         ),
-        generations=Generations(db=db, queue=queue, audit=audit, clock=clock),
+        generations=Generations(db=db, queue=queue, audit=audit, clock=clock, quotas=quotas),
+        quotas=quotas,
         gallery=Gallery(
             db=db, blobs=vault, audit=audit, public_url=settings.public_url, clock=clock
         ),
@@ -317,6 +342,17 @@ def build_services(
         datasets=datasets,
         exporter=Exporter(db=db, blobs=vault, audit=audit, clock=clock),
     )
+    services.web_push = make_web_push(settings, db=db, clock=clock)
+    services.job_notices = JobNotices(
+        db=db,
+        notifier=make_notifier(settings),
+        push=services.web_push,
+        clock=clock,
+        app_url=settings.public_url,
+    )
+    services.key_rotation = make_key_rotation(
+        settings, provider_keys, db=db, audit=audit, clock=clock
+    )
     services.readiness_checks["database"] = lambda: _ping_database(db)
     services.on_startup.append(lambda: _import_configured_keys(settings, provider_keys))
     services.on_shutdown.append(db.dispose)
@@ -354,6 +390,70 @@ def make_retention(
         limits=settings.retention,
         discard_dataset=discard_dataset,
     )
+
+
+def make_key_rotation(
+    settings: Settings,
+    provider_keys: ProviderKeys,
+    *,
+    db: Database,
+    audit: AuditLog,
+    clock: Callable[[], datetime],
+) -> ScheduledKeyRotation | None:
+    """Scheduled fal key rotation when a period is set (it acts only with an ADMIN key)."""
+    from contextlib import contextmanager
+
+    import httpx
+
+    from headshot.engines.fal.client import DEFAULT_TIMEOUT
+    from headshot.services.fal_keys import FalKeyRotation
+    from headshot.services.key_schedule import ScheduledKeyRotation
+
+    if not settings.fal_key_rotation_days:
+        return None
+
+    @contextmanager
+    def rotation() -> Iterator[FalKeyRotation]:
+        with httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=False) as http:
+            yield FalKeyRotation(
+                provider_keys, db=db, http=http, api_url=settings.fal_api_url, clock=clock
+            )
+
+    return ScheduledKeyRotation(
+        keys=provider_keys,
+        rotation=rotation,
+        every_days=settings.fal_key_rotation_days,
+        db=db,
+        audit=audit,
+        clock=clock,
+    )
+
+
+def make_web_push(settings: Settings, *, db: Database, clock: Callable[[], datetime]) -> WebPush:
+    from headshot.services.web_push import WebPush
+    from headshot.storage.vapid import load_vapid
+
+    configured = settings.vapid_private_key
+    vapid = load_vapid(
+        configured=configured.get_secret_value() if configured else None,
+        key_file=settings.data_dir / "vapid.pem",
+    )
+    return WebPush(
+        db=db,
+        vapid=vapid,
+        subject=settings.vapid_subject or f"mailto:{settings.mail_from}",
+        allowed_hosts=settings.push_hosts,
+        clock=clock,
+    )
+
+
+def make_metrics(product_stats: ProductStats) -> Metrics:
+    """HTTP metrics, plus the product metrics read from the records at each scrape."""
+    from headshot.observability.product import ProductCollector
+
+    metrics = Metrics()
+    metrics.registry.register(ProductCollector(product_stats.snapshot))
+    return metrics
 
 
 def make_erasure(
@@ -411,10 +511,10 @@ def _headshot_thumbnail(image: bytes) -> bytes:
 
 
 def _ping_database(db: Database) -> None:
-    from sqlalchemy import text
+    from headshot.storage.migrate import ensure_current
 
-    with db.transaction() as session:
-        session.execute(text("SELECT 1"))
+    # Reachable is not enough: a schema behind this release would fail every request.
+    ensure_current(db.engine)
 
 
 @dataclass

@@ -200,7 +200,7 @@ def test_sign_up_errors_in_plain_language(client: TestClient) -> None:
 
 
 def test_closed_sign_up_and_public_config(make_services: Callable[..., Services]) -> None:
-    services = make_services(auth={"signup_open": False}, validation={"min_photos": 12})
+    services = make_services(signup="closed", validation={"min_photos": 12})
     with TestClient(create_app(services), base_url="https://testserver") as client:
         config = client.get(f"{API}/config")
         assert config.status_code == 200

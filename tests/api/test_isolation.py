@@ -15,6 +15,7 @@ from headshot.api.app import create_app
 from headshot.services.container import Services
 from tests.api.conftest import sign_up
 from tests.api.pipeline_helpers import SMALL_SET, generation, ready_session, trained_model
+from tests.api.test_web_push import Browser
 
 API = "/api/v1"
 # Routes with ids that name no user's data: the same answer for everyone is correct there.
@@ -46,6 +47,12 @@ def _resources_of_a(client: TestClient, headers: dict[str, str], testdata: Any) 
     made = generation(client, headers, model["id"], [look], per_look=1)
     headshot_id = made["headshot_ids"][0]
     share = client.post(f"{API}/headshots/{headshot_id}/shares", json={}, headers=headers)
+    endpoint = "https://fcm.googleapis.com/fcm/send/alice-phone"
+    push = client.post(
+        f"{API}/me/push-subscriptions",
+        json=Browser().subscription(endpoint),
+        headers=headers,
+    )
     return {
         "session_id": session_id,
         "photo_id": photo_id,
@@ -55,7 +62,9 @@ def _resources_of_a(client: TestClient, headers: dict[str, str], testdata: Any) 
         "generation_id": made["id"],
         "headshot_id": headshot_id,
         "share_id": share.json()["id"],
+        "subscription_id": push.json()["id"],
         "key_id": "0" * 32,  # operator-only routes: every user gets 404
+        "invitation_id": "0" * 32,
     }
 
 

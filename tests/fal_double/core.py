@@ -59,6 +59,8 @@ class DoubleCore:
         self.cdn_tokens: set[str] = set()
         self.pending_puts: dict[str, tuple[str, str, Any]] = {}
         self.locked_reason: str | None = None
+        self.created_keys: list[str] = []  # aliases of keys made through the key API
+        self.deleted_keys: list[str] = []  # key ids deleted through it
 
     # -- identity and auth --------------------------------------------------------------
 

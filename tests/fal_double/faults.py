@@ -22,6 +22,8 @@ Route = Literal[
     "jwks",
     "delete_payloads",
     "list_requests",
+    "create_key",
+    "delete_key",
 ]
 
 

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.fal_double import queue_routes, storage_routes
+from tests.fal_double import key_routes, queue_routes, storage_routes
 from tests.fal_double.core import DEFAULT_KEYS, DoubleCore
 from tests.fal_double.faults import Fault, FaultPlan
 from tests.fal_double.state import DoubleClock, FakeRequest, Pace
@@ -49,6 +49,8 @@ ROUTES: tuple[tuple[str, re.Pattern[str], str, RouteFn], ...] = tuple(
             "list_requests",
             storage_routes.list_requests,
         ),
+        ("POST", r"/api/v1/keys", "create_key", key_routes.create_key),
+        ("DELETE", r"/api/v1/keys/(?P<id>[\w-]+)", "delete_key", key_routes.delete_key),
     )
 )
 
@@ -256,6 +258,22 @@ class FalDouble:
     def billable_submits(self, endpoint: str) -> int:
         with self._core.lock:
             return self._core.billable[endpoint]
+
+    @property
+    def created_keys(self) -> list[str]:
+        """Aliases of the keys made through the key API, in order."""
+        with self._core.lock:
+            return list(self._core.created_keys)
+
+    @property
+    def deleted_keys(self) -> list[str]:
+        """Key ids deleted through the key API, in order."""
+        with self._core.lock:
+            return list(self._core.deleted_keys)
+
+    def accepts_key(self, key: str) -> bool:
+        with self._core.lock:
+            return key in self._core.keys
 
     def public_jwk(self) -> dict[str, str]:
         return self._core.signer.jwk()

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -55,3 +56,23 @@ def test_table_output(faces: Path) -> None:
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert CliRunner().invoke(app(), [str(tmp_path / "missing.jpg")]).exit_code == 2
     assert CliRunner().invoke(app(), [str(tmp_path)]).exit_code == 2
+
+
+def test_honours_the_server_settings_and_min_photos(
+    faces: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = str(faces / "pd_obama_portrait_2012.jpg")
+    default = json.loads(CliRunner().invoke(app(), [photo, "--json"]).stdout)["set"]
+    assert default["required_count"] == 10 and default["ready"] is False
+
+    monkeypatch.setenv("HEADSHOT_VALIDATION__MIN_PHOTOS", "3")
+    configured = json.loads(CliRunner().invoke(app(), [photo, "--json"]).stdout)["set"]
+    assert configured["required_count"] == 3
+
+    flag = CliRunner().invoke(app(), [photo, "--json", "--min-photos", "1"])
+    assert json.loads(flag.stdout)["set"]["required_count"] == 1
+    assert flag.exit_code == 0  # one good photo is a ready set when one is enough
+
+    monkeypatch.setenv("HEADSHOT_VALIDATION__MIN_SHORT_SIDE", "5000")
+    strict = json.loads(CliRunner().invoke(app(), [photo, "--json"]).stdout)["photos"][0]
+    assert "resolution" in {f["code"] for f in strict["findings"]}

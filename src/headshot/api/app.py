@@ -10,6 +10,7 @@ from starlette.types import ASGIApp
 
 from headshot import __version__
 from headshot.api.assets import StaticAssets
+from headshot.api.deps import MetricsReader
 from headshot.api.errors import install_error_handlers
 from headshot.api.middleware import wrap_http_middleware
 from headshot.api.routes import (
@@ -23,6 +24,8 @@ from headshot.api.routes import (
     generations,
     health,
     me,
+    notifications,
+    operations,
     photos,
     public,
     receipts,
@@ -65,6 +68,7 @@ def create_app(services: Services) -> FastAPI:
         auth,
         account,
         me,
+        notifications,
         sessions,
         photos,
         trainings,
@@ -72,6 +76,7 @@ def create_app(services: Services) -> FastAPI:
         gallery,
         events,
         admin,
+        operations,
         webhooks,
         receipts,
         datasets,
@@ -83,7 +88,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(webapp.router)
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus_metrics() -> Response:
+    def prometheus_metrics(_: MetricsReader) -> Response:
         return metrics_response(services.metrics)
 
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -65,6 +66,25 @@ def require_operator(principal: CurrentUser) -> Principal:
 
 
 Operator = Annotated[Principal, Depends(require_operator)]
+
+
+def require_metrics_reader(request: Request, services: ServicesDep) -> None:
+    """`/metrics` answers Prometheus with the configured scrape token, or an operator's token;
+    anyone else is refused (the figures describe the whole instance)."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
+        raise AuthenticationError("A bearer token is needed to read the metrics.")
+    configured = services.settings.metrics_token
+    if configured is not None and hmac.compare_digest(
+        secret.encode(), configured.get_secret_value().encode()
+    ):
+        return
+    if not services.accounts.authenticate(secret).is_operator:
+        raise PermissionDeniedError("Only operators may read the metrics.")
+
+
+MetricsReader = Annotated[None, Depends(require_metrics_reader)]
 
 
 def client_address(request: Request) -> str:

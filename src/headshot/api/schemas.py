@@ -39,6 +39,9 @@ class ErrorOut(BaseModel):
 class RegisterIn(BaseModel):
     email: str = Field(max_length=320, json_schema_extra={"format": "email"})
     password: str = Field(min_length=1, max_length=1024)
+    invite: str | None = Field(
+        None, max_length=200, description="An invitation token (needed when sign-up is `invite`)."
+    )
 
     @field_validator("email")
     @classmethod

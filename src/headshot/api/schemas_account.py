@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 class ConfigOut(BaseModel):
     min_photos: int = Field(description="Usable photos a batch needs before training.")
     max_photos: int = Field(description="Most accepted photos one batch holds.")
-    signup: Literal["open", "closed"]
+    signup: Literal["open", "invite", "closed"]
     email_verification: Literal["required", "optional", "off"]
     password_reset: bool = Field(description="Whether reset links can be mailed (mail is set up).")
     engine: str = Field(description="The engine new trainings use.")

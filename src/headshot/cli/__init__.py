@@ -7,7 +7,7 @@ import typer
 
 
 def build_cli() -> typer.Typer:
-    from headshot.cli import ops, run, serve, validate
+    from headshot.cli import invites, ops, run, serve, stats, validate
 
     app = typer.Typer(
         name="headshot",
@@ -22,9 +22,11 @@ def build_cli() -> typer.Typer:
     app.command("run")(run.run_command)
     app.command("migrate")(ops.migrate_command)
     app.command("config")(ops.config_command)
+    app.command("stats")(stats.stats_command)
     app.add_typer(ops.build_keys_cli(), name="keys")
     app.add_typer(ops.build_users_cli(), name="users")
     app.add_typer(ops.build_retention_cli(), name="retention")
+    app.add_typer(invites.build_invites_cli(), name="invites")
     return app
 
 

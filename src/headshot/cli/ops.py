@@ -24,6 +24,9 @@ def build_users_cli() -> typer.Typer:
 
     users.command("erase")(data_requests.erase_command)
     users.command("export")(data_requests.export_command)
+    from headshot.cli import quotas
+
+    users.command("quota")(quotas.quota_command)
     return users
 
 

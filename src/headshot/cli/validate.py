@@ -1,4 +1,5 @@
-"""`headshot validate PATH... [--json]`: validate photos offline, with no server or database.
+"""`headshot validate PATH... [--json] [--min-photos N]`: validate photos offline, with no server
+or database, against the same thresholds as the server (`HEADSHOT_VALIDATION__*`).
 
 Exit status: 0 when the set is ready for training, 1 when it is not, 2 on usage errors.
 """
@@ -7,9 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from headshot.imaging.pipeline import PhotoValidator
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"})
 
@@ -32,6 +36,12 @@ def collect(paths: list[Path]) -> list[Path]:
 def validate_command(
     paths: list[Path] = typer.Argument(..., help="Photos and/or folders of photos."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    min_photos: int | None = typer.Option(
+        None,
+        "--min-photos",
+        min=1,
+        help="Accepted photos needed for a ready set (default: HEADSHOT_VALIDATION__MIN_PHOTOS).",
+    ),
 ) -> None:
     """Check selfies for training: one face, sharp, well lit, well framed; then the whole set."""
     from rich.console import Console
@@ -45,7 +55,9 @@ def validate_command(
     if not files:
         console.print("[red]No photos found.[/red] Give JPEG, PNG, WebP or HEIC files or folders.")
         raise typer.Exit(2)
-    photos, set_report = _run(files, console=console, quiet=json_output)
+    photos, set_report = _run(
+        files, validator=_validator(min_photos), console=console, quiet=json_output
+    )
     if json_output:
         typer.echo(json.dumps({"photos": photos, "set": set_report}, indent=2))
     else:
@@ -53,17 +65,26 @@ def validate_command(
     raise typer.Exit(0 if set_report["ready"] else 1)
 
 
+def _validator(min_photos: int | None) -> PhotoValidator:
+    """The server's validator: the same settings (thresholds and upload limits)."""
+    from headshot.settings import load_settings
+    from headshot.wiring import make_validator
+
+    settings = load_settings()
+    if min_photos is not None:
+        thresholds = settings.validation.model_copy(update={"min_photos": min_photos})
+        settings = settings.model_copy(update={"validation": thresholds})
+    return make_validator(settings)
+
+
 def _run(
-    files: list[Path], *, console: Any, quiet: bool
+    files: list[Path], *, validator: PhotoValidator, console: Any, quiet: bool
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     from rich.progress import Progress
 
     from headshot.domain.errors import InvalidInputError, PayloadTooLargeError
     from headshot.domain.validation import SetMember
-    from headshot.imaging.pipeline import PhotoValidator
-    from headshot.imaging.thresholds import ValidationThresholds
 
-    validator = PhotoValidator(ValidationThresholds())
     photos: list[dict[str, Any]] = []
     members: list[SetMember] = []
     with Progress(console=console, transient=True, disable=quiet) as progress:

@@ -8,6 +8,8 @@
     ├── AuthenticationError        401
     ├── PermissionDeniedError      403  (e.g. consent_required, missing token scope)
     └── RateLimitedError           429  (carries retry_after_s)
+        ├── QuotaExceededError          a person's trainings or images for the period
+        └── SpendCapReachedError        the instance's daily provider budget
 
 Messages are plain sentences for a person; they never contain paths, secrets or other users' data.
 """
@@ -60,3 +62,15 @@ class RateLimitedError(HeadshotError):
     def __init__(self, message: str, *, retry_after_s: int) -> None:
         super().__init__(message, details={"retry_after_s": retry_after_s})
         self.retry_after_s = retry_after_s
+
+
+class QuotaExceededError(RateLimitedError):
+    """A person's own limit for the period is used up (429, with when it frees up)."""
+
+    code = "quota_exceeded"
+
+
+class SpendCapReachedError(RateLimitedError):
+    """The instance's daily provider budget is used up for everyone (429, until midnight UTC)."""
+
+    code = "spend_cap_reached"

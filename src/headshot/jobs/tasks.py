@@ -33,7 +33,9 @@ def bind_jobs(huey: Huey, services: Services) -> BoundTasks[Services]:
     jobs.add_maintenance("requeue_stale_generations", _requeue_stale_generations)
     deletions = jobs.task(name="delete_provider_payloads", retry=RETRY)(_delete_provider_payloads)
     jobs.add_maintenance("provider_deletions", _delete_provider_payloads)
+    jobs.add_maintenance("job_notices", _send_job_notices)
     jobs.periodic(every_minutes=60, name="enforce_retention")(_enforce_retention)
+    jobs.periodic(every_minutes=60, name="rotate_provider_keys")(_rotate_provider_keys)
     bound = jobs.bind(huey, services)
 
     def enqueue_training(job_id: str, delay_s: float) -> object:
@@ -50,6 +52,16 @@ def bind_jobs(huey: Huey, services: Services) -> BoundTasks[Services]:
 
 def _enforce_retention(services: Services) -> None:
     services.retention.run()
+
+
+def _send_job_notices(services: Services) -> None:
+    if services.job_notices is not None:
+        services.job_notices.run()
+
+
+def _rotate_provider_keys(services: Services) -> None:
+    if services.key_rotation is not None:
+        services.key_rotation.run()
 
 
 def _delete_provider_payloads(services: Services) -> None:

@@ -18,6 +18,7 @@ from headshot.domain.errors import (
 from headshot.domain.models import ALL_SCOPES, LoginResult, Principal, Scope, UserView
 from headshot.services.audit import AuditLog, AuditView, audit_page
 from headshot.services.consent_gate import cancel_active_jobs
+from headshot.services.invitations import Invitations
 from headshot.services.queue import JobQueue
 from headshot.services.ratelimit import RateLimiter
 from headshot.services.secrets import (
@@ -27,7 +28,7 @@ from headshot.services.secrets import (
     digest,
     new_secret,
 )
-from headshot.settings import AuthSettings
+from headshot.settings import AuthSettings, SignupMode
 from headshot.storage.db import Database
 from headshot.storage.records import ApiToken, AuthSession, Consent, User
 
@@ -45,8 +46,12 @@ class Accounts:
         audit: AuditLog,
         clock: Callable[[], datetime],
         queue: JobQueue | None = None,
+        signup: SignupMode = "open",
+        invitations: Invitations | None = None,
     ) -> None:
         self._db = db
+        self._signup = signup
+        self._invitations = invitations
         self._queue = queue
         self._settings = settings
         self._passwords = passwords
@@ -56,8 +61,9 @@ class Accounts:
             limit=settings.login_attempts, window_s=settings.login_window_s, clock=clock
         )
 
-    def register(self, *, email: str, password: str) -> UserView:
+    def register(self, *, email: str, password: str, invite: str | None = None) -> UserView:
         email = email.strip().lower()
+        self._check_signup_allowed(invite)
         if len(password) < self._settings.min_password_length:
             raise InvalidInputError(
                 f"Choose a password of at least {self._settings.min_password_length} characters.",
@@ -77,8 +83,22 @@ class Accounts:
             )
             db.add(user)
             db.flush()
+            if invite and self._invitations is not None:
+                self._invitations.redeem(db, invite, email=email, user_id=user.id)
             self._audit.record(db, subject=user.id, actor="user", action="account.register")
             return _user_view(db, user)
+
+    def _check_signup_allowed(self, invite: str | None) -> None:
+        if self._signup == "closed":
+            raise PermissionDeniedError(
+                "Registration is closed on this server. Ask its operator for an account.",
+                code="signup_closed",
+            )
+        if self._signup == "invite" and not invite:
+            raise PermissionDeniedError(
+                "Registration here needs an invitation. Ask the operator for one.",
+                code="invite_required",
+            )
 
     def login(self, *, email: str, password: str, client: str) -> LoginResult:
         email = email.strip().lower()

@@ -18,16 +18,22 @@ from headshot.services.engines import EngineSet, Likeness
 from headshot.services.erasure import Erasure
 from headshot.services.gallery import Gallery
 from headshot.services.generations import Generations
+from headshot.services.invitations import Invitations
+from headshot.services.job_notices import JobNotices
+from headshot.services.key_schedule import ScheduledKeyRotation
 from headshot.services.maintenance import Maintenance
 from headshot.services.notify import Notifier
 from headshot.services.password_reset import PasswordReset
 from headshot.services.photos import Photos
+from headshot.services.product_metrics import ProductStats
 from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
+from headshot.services.quotas import Quotas
 from headshot.services.retention import Retention
 from headshot.services.sessions import Sessions
 from headshot.services.thumbnails import HeadshotThumbnails
 from headshot.services.trainings import Trainings
+from headshot.services.web_push import WebPush
 from headshot.services.webhooks import FalWebhooks
 from headshot.settings import Settings
 from headshot.storage.db import Database
@@ -42,11 +48,13 @@ class Services:
     clock: Callable[[], datetime]
     audit: AuditLog
     accounts: Accounts
+    invitations: Invitations
     api_tokens: ApiTokens
     sessions: Sessions
     photos: Photos
     trainings: Trainings
     generations: Generations
+    quotas: Quotas
     gallery: Gallery
     engines: EngineSet
     blobs: UserBlobs
@@ -54,6 +62,7 @@ class Services:
     queue: LateBoundQueue
     maintenance: Maintenance
     metrics: Metrics
+    product_stats: ProductStats
     provider_keys: ProviderKeys
     erasure: Erasure
     exporter: Exporter
@@ -63,6 +72,9 @@ class Services:
     email_verification: EmailVerification
     notifier: Notifier
     fal_webhooks: FalWebhooks | None = None
+    key_rotation: ScheduledKeyRotation | None = None
+    job_notices: JobNotices | None = None
+    web_push: WebPush | None = None
     datasets: DatasetLinks | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     on_startup: list[Callable[[], object]] = field(default_factory=list)

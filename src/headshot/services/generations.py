@@ -15,6 +15,7 @@ from headshot.domain.styles import Axis, find_style
 from headshot.services.audit import AuditLog
 from headshot.services.consent_gate import require_consent
 from headshot.services.queue import JobQueue
+from headshot.services.quotas import Quotas, charging
 from headshot.storage.db import Database
 from headshot.storage.records import Generation, Headshot, Training
 from headshot.storage.scope import OwnerScope
@@ -31,8 +32,10 @@ class Generations:
         queue: JobQueue,
         audit: AuditLog,
         clock: Callable[[], datetime],
+        quotas: Quotas | None = None,
     ) -> None:
         self._db = db
+        self._quotas = quotas
         self._queue = queue
         self._audit = audit
         self._clock = clock
@@ -47,13 +50,18 @@ class Generations:
         seed: int | None,
     ) -> GenerationView:
         _check_request(looks, images_per_look)
-        with self._db.transaction() as db:
+        with charging(self._quotas), self._db.transaction() as db:
             model = OwnerScope(db, principal.user_id).get(Training, model_id)
             require_consent(db, principal.user_id)
             refuse_unsupported(model.engine, looks)
             if model.status != "succeeded":
                 raise ConflictError(
                     "This model version is not trained yet.", code="model_not_ready"
+                )
+            if self._quotas is not None:  # in this transaction, so racing servers queue up
+                images = len(looks) * images_per_look
+                self._quotas.charge(
+                    db, user_id=principal.user_id, kind="image", amount=images, engine=model.engine
                 )
             row = Generation(
                 user_id=principal.user_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -79,9 +80,11 @@ class Photos:
         audit: AuditLog,
         clock: Callable[[], datetime],
         max_photos: int = 60,
+        timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._db = db
         self._max_photos = max_photos
+        self._timer = timer
         self._blobs = blobs
         self._janitor = BlobJanitor(blobs)
         self._analyzer = analyzer
@@ -113,12 +116,15 @@ class Photos:
 
     def add(self, principal: Principal, session_id: str, file: IncomingFile) -> PhotoView:
         """Analyse and store one file; nothing is stored when it is refused."""
+        started = self._timer()
         self.ensure_can_upload(principal, session_id)
         photo_id = new_id()
         analysis = self._analyzer.analyze(file.data, filename=file.filename, photo_id=photo_id)
         keys = self._store_blobs(principal.user_id, photo_id, analysis)
         try:
-            return self._record(principal, session_id, photo_id, file, analysis, keys)
+            return self._record(
+                principal, session_id, photo_id, file, analysis, keys, started=started
+            )
         except Exception:
             self._janitor.delete(principal.user_id, [k for k in keys.values() if k])
             raise
@@ -170,6 +176,8 @@ class Photos:
         file: IncomingFile,
         analysis: Analysis,
         keys: dict[str, str | None],
+        *,
+        started: float,
     ) -> PhotoView:
         with self._db.transaction() as db:
             session = OwnerScope(db, principal.user_id).get(PhotoSession, session_id)
@@ -189,6 +197,7 @@ class Photos:
                 original_key=keys["original"],
                 training_key=keys["training"],
                 thumb_key=keys["thumb"],
+                processing_s=self._timer() - started,
                 created_at=self._clock(),
             )
             db.add(row)

@@ -19,6 +19,7 @@ from headshot.services.blobs import BlobJanitor
 from headshot.services.consent_gate import require_consent
 from headshot.services.photos import Photos
 from headshot.services.queue import JobQueue
+from headshot.services.quotas import Quotas, charging
 from headshot.storage.db import Database
 from headshot.storage.records import Photo, PhotoSession, Training
 from headshot.storage.scope import OwnerScope
@@ -39,8 +40,10 @@ class Trainings:
         engines: frozenset[str],
         default_engine: str,
         clock: Callable[[], datetime],
+        quotas: Quotas | None = None,
     ) -> None:
         self._db = db
+        self._quotas = quotas
         self._photos = photos
         self._queue = queue
         self._janitor = janitor
@@ -69,10 +72,14 @@ class Trainings:
                 details={"findings": report["findings"]},
             )
         excluded = {p["id"] for p in report.get("excluded_photos", [])}
-        with self._db.transaction() as db:
+        with charging(self._quotas), self._db.transaction() as db:
             scope = OwnerScope(db, principal.user_id)
             session = scope.get(PhotoSession, session_id, for_update=True)
             require_consent(db, principal.user_id)
+            if self._quotas is not None:  # in this transaction, so racing servers queue up
+                self._quotas.charge(
+                    db, user_id=principal.user_id, kind="training", amount=1, engine=chosen
+                )
             # Photos the person left out never reach an engine (fal or the studio).
             photos = scope.all(
                 Photo,

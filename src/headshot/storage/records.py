@@ -23,6 +23,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -85,6 +87,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "Your model / headshots are ready" by mail; the person may turn it off.
+    notify_by_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set when the retention task warned of erasure for inactivity; cleared by any activity.
@@ -176,6 +180,8 @@ class Photo(Base):
     thumb_key: Mapped[str | None] = mapped_column(String(200), default=None)
     # Left out of readiness and training by the person's own choice.
     excluded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Seconds from the upload received to the result recorded (the R1.5 latency), for metrics.
+    processing_s: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -212,7 +218,11 @@ class Training(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the job left the queue (set by `_mark_started`), for queue-wait metrics.
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the person was told it finished (claimed before sending: at most one notice).
+    notified_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Generation(Base):
@@ -233,7 +243,20 @@ class Generation(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the person was told it finished (claimed before sending: at most one notice).
+    notified_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+@event.listens_for(Training.status, "set")
+@event.listens_for(Generation.status, "set")
+def _mark_started(target: Training | Generation, value: str, old: object, _: object) -> None:
+    # Whichever code moves a job out of the queue, the record notes when: queue wait and run
+    # time are then read from the records alone.
+    leaves_queue = old == "queued" and value not in {"queued", "failed", "cancelled"}
+    if leaves_queue and target.started_at is None:
+        target.started_at = utcnow()
 
 
 class Headshot(Base):
@@ -362,3 +385,70 @@ class ProviderDeletion(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(String(200), default=None)
     done_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Invitation(Base):
+    """A single-use, expiring right to register, made by an operator (only its digest is kept).
+    No foreign keys: an invitation's history outlives the accounts it names."""
+
+    __tablename__ = "invitations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email_domain: Mapped[str | None] = mapped_column(String(255), default=None)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    used_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class QuotaOverride(Base):
+    """An operator's per-person limits, in place of the settings' defaults (None: default)."""
+
+    __tablename__ = "quota_overrides"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    trainings_per_period: Mapped[int | None] = mapped_column(Integer, default=None)
+    images_per_period: Mapped[int | None] = mapped_column(Integer, default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UsageEntry(Base):
+    """Work a person started (a training, or n headshots asked for): what quotas count. Kept
+    apart from the jobs so deleting a model version does not give its quota back."""
+
+    __tablename__ = "usage_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = _user_fk()
+    kind: Mapped[str] = mapped_column(String(10))
+    amount: Mapped[int] = mapped_column(Integer)
+    engine: Mapped[str] = mapped_column(String(20))
+    cost_micro_usd: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DailySpend(Base):
+    """Estimated provider spend of one UTC day, in millionths of a dollar. Every paid start
+    adds to this row first, which locks it until that start commits: racing servers queue
+    up behind each other instead of both passing the cap."""
+
+    __tablename__ = "daily_spend"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    spent_micro_usd: Mapped[int] = mapped_column(Integer, default=0)
+    notified_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PushSubscription(Base):
+    """A browser's Web Push subscription (the endpoint and the keys that encrypt for it)."""
+
+    __tablename__ = "push_subscriptions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = _user_fk()
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -27,22 +27,11 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 ClientAddress = Annotated[str, Depends(client_address)]
 
 
-def require_open_signup(services: ServicesDep) -> None:
-    if not services.settings.auth.signup_open:
-        raise PermissionDeniedError(
-            "This server does not take new accounts. Ask its operator for one.",
-            code="signup_closed",
-        )
-
-
-@router.post(
-    "/register",
-    status_code=status.HTTP_201_CREATED,
-    dependencies=[Depends(require_open_signup)],
-)
+@router.post("/register", status_code=status.HTTP_201_CREATED)
 def register(body: RegisterIn, services: ServicesDep, background: BackgroundTasks) -> UserOut:
-    """Create an account; a confirmation link is mailed unless verification is off."""
-    user = services.accounts.register(email=body.email, password=body.password)
+    """Create an account (an invitation is needed when sign-up is by invitation); a confirmation
+    link is mailed unless verification is off."""
+    user = services.accounts.register(email=body.email, password=body.password, invite=body.invite)
     mail = services.email_verification.mail_for(user.id)
     if mail is not None:
         background.add_task(deliver, services.notifier, mail)

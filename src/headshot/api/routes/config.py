@@ -19,7 +19,7 @@ def public_config(services: ServicesDep) -> ConfigOut:
     return ConfigOut(
         min_photos=settings.validation.min_photos,
         max_photos=settings.uploads.max_photos_per_session,
-        signup="open" if settings.auth.signup_open else "closed",
+        signup=settings.effective_signup,
         email_verification=services.email_verification.mode,
         password_reset=settings.smtp_url is not None,
         engine=services.trainings.default_engine,
