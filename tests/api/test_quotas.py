@@ -39,7 +39,7 @@ def start_generation(
 
 def test_over_quota_is_refused_and_nothing_reaches_fal(
     make_runtime: Callable[..., Runtime],
-    fal_double: FalDouble,
+    fal_double: FalDouble,  # noqa: F811 (the imported pytest fixture)
     testdata: Path,
     clock: SettableClock,
 ) -> None:
@@ -111,7 +111,7 @@ def test_operator_overrides_a_persons_limits(
 
 def test_spend_cap_refuses_paid_work_and_tells_the_operator_once(
     make_runtime: Callable[..., Runtime],
-    fal_double: FalDouble,
+    fal_double: FalDouble,  # noqa: F811 (the imported pytest fixture)
     testdata: Path,
     clock: SettableClock,
     inbox: tuple[Inbox, int],
