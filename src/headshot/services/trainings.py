@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 from headshot.domain.errors import ConflictError, InvalidInputError
 from headshot.domain.jobs import TERMINAL
 from headshot.domain.models import Principal, TrainingView
+from headshot.domain.validation import SetMember
+from headshot.imaging.ranking import choose_sources, member_traits
+from headshot.imaging.thresholds import ValidationThresholds
 from headshot.services.audit import AuditLog
 from headshot.services.blobs import BlobJanitor
 from headshot.services.consent_gate import require_consent
@@ -38,6 +41,7 @@ class Trainings:
         audit: AuditLog,
         engines: frozenset[str],
         default_engine: str,
+        validation: ValidationThresholds,
         clock: Callable[[], datetime],
     ) -> None:
         self._db = db
@@ -47,6 +51,7 @@ class Trainings:
         self._audit = audit
         self._engines = engines
         self._default_engine = default_engine
+        self._validation = validation
         self._clock = clock
 
     def start(
@@ -74,7 +79,8 @@ class Trainings:
             session = scope.get(PhotoSession, session_id, for_update=True)
             require_consent(db, principal.user_id)
             photos = scope.all(Photo, Photo.session_id == session.id, Photo.accepted.is_(True))
-            dataset = sorted((p for p in photos if p.id not in excluded), key=lambda p: p.id)
+            eligible = [p for p in photos if p.id not in excluded and p.member]
+            dataset = sorted(self._best_sources(eligible), key=lambda p: p.id)
             version, parent_id = _next_version(db, session.id)
             row = Training(
                 user_id=principal.user_id,
@@ -105,6 +111,15 @@ class Trainings:
             view = training_view(row)
         self._queue.run_training(view.id)
         return view
+
+    def _best_sources(self, photos: list[Photo]) -> list[Photo]:
+        """The photos both engines train on (the fal zip, the studio's candidates), chosen by
+        headshot suitability among those the set checks kept."""
+        members = {p.id: SetMember.from_dict(p.member) for p in photos if p.member}
+        limits = self._validation
+        return choose_sources(
+            photos, lambda p: member_traits(members[p.id]), limits, minimum=limits.min_photos
+        )
 
     def get(self, principal: Principal, training_id: str) -> TrainingView:
         with self._db.transaction() as db:
