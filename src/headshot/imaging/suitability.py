@@ -43,13 +43,20 @@ def measure(rgb: NDArray[np.uint8], points: NDArray[np.float64], yaw: float) -> 
     """All measures for the face whose mesh is `points` (analysis pixels) in `rgb`."""
     import cv2
 
-    ycrcb = np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb), dtype=np.float32)
-    p = points[:, :2]
+    # Everything is measured on the face's own box: a fraction of the frame.
+    height, width = rgb.shape[:2]
+    low = np.maximum(np.floor(points[:, :2].min(axis=0)).astype(int) - 2, 0)
+    high = np.minimum(np.ceil(points[:, :2].max(axis=0)).astype(int) + 3, (width, height))
+    face = np.ascontiguousarray(rgb[low[1] : high[1], low[0] : high[0]])
+    if face.shape[0] < 8 or face.shape[1] < 8:
+        face, low = rgb, np.zeros(2, dtype=int)
+    ycrcb = np.asarray(cv2.cvtColor(face, cv2.COLOR_RGB2YCrCb), dtype=np.float32)
+    p = points[:, :2] - low
     eye_distance = float(np.linalg.norm(p[468] - p[473])) or 1.0
     skin = _patches(ycrcb, p, _SKIN_SPOTS, half=0.12 * eye_distance)
     grey = bool(np.abs(skin[:, 1:].mean(axis=0) - 128.0).sum() < _GREY_CHROMA)
-    lips = _polygon_mask(rgb.shape[:2], p[list(OUTER_LIPS)])
-    mouth = _mouth_area(rgb.shape[:2], p) & ~lips
+    lips = _polygon_mask(face.shape[:2], p[list(OUTER_LIPS)])
+    mouth = _mouth_area(face.shape[:2], p) & ~lips
     return Suitability(
         occlusion=_foreign_share(ycrcb[mouth], skin, grey=grey),
         mouth_detail=_mouth_detail(ycrcb[:, :, 0], lips, float(np.median(skin[:, 0]))),
