@@ -79,6 +79,8 @@ class Trainings:
             session = scope.get(PhotoSession, session_id, for_update=True)
             require_consent(db, principal.user_id)
             photos = scope.all(Photo, Photo.session_id == session.id, Photo.accepted.is_(True))
+            # Everything not to train on is filtered out here (the set checks' exclusions, and
+            # any photo the person set aside); the ranking only chooses among what is left.
             eligible = [p for p in photos if p.id not in excluded and p.member]
             dataset = sorted(self._best_sources(eligible), key=lambda p: p.id)
             version, parent_id = _next_version(db, session.id)
