@@ -66,6 +66,15 @@ def testdata() -> Path:
     return faces
 
 
+@pytest.fixture(scope="session")
+def person(testdata: Path) -> Path:
+    """testdata/person: 16 photos of one person from 16 occasions (see its PROVENANCE.md)."""
+    folder = testdata.parent / "person"
+    if not folder.is_dir():
+        pytest.fail("the person photos are missing from the shared testdata folder")
+    return folder
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh schema in the test database, dropped afterwards."""

@@ -296,6 +296,7 @@ def build_services(
             audit=audit,
             engines=engines.names,
             default_engine=engines.default if engines.default in engines.names else "studio",
+            validation=settings.validation,
             clock=clock,
             quotas=quotas,
         ),

@@ -1,7 +1,8 @@
 """A trained model and generated headshots for API tests, with the offline studio engine.
 
-The shared test photos hold three distinct pictures of one person, so these tests lower the set
-size to three (the set checks themselves are tested with their real default elsewhere).
+`person_session` uploads testdata/person (16 photos of one person) and needs no shortcut: the set
+is ready at the default minimum of 10. `ready_session` uploads three photos from testdata/faces
+for tests about something else than the set, which lower the minimum to three (`SMALL_SET`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,22 @@ def ready_session(client: TestClient, headers: dict[str, str], testdata: Path) -
     assert upload.status_code == 201, upload.text
     readiness = client.get(f"{API}/sessions/{session_id}/readiness", headers=headers).json()
     assert readiness["ready"], readiness
+    return session_id
+
+
+def person_session(client: TestClient, headers: dict[str, str], person: Path) -> str:
+    """A session holding every photo of testdata/person, ready at the default minimum."""
+    session_id: str = client.post(f"{API}/sessions", json={"name": "Me"}, headers=headers).json()[
+        "id"
+    ]
+    files = [
+        ("files", (path.name, path.read_bytes(), "image/jpeg"))
+        for path in sorted(person.glob("*.jpg"))
+    ]
+    upload = client.post(f"{API}/sessions/{session_id}/photos", files=files, headers=headers)
+    assert upload.status_code == 201, upload.text
+    readiness = client.get(f"{API}/sessions/{session_id}/readiness", headers=headers).json()
+    assert readiness["ready"] and readiness["required_count"] == 10, readiness
     return session_id
 
 

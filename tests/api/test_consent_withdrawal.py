@@ -14,7 +14,7 @@ from headshot.api.app import create_app
 from headshot.storage.records import Consent
 from headshot.wiring import Runtime
 from tests.api.conftest import run_scheduled, sign_up
-from tests.api.pipeline_helpers import API, ready_session, trained_model
+from tests.api.pipeline_helpers import API, SMALL_SET, ready_session, trained_model
 from tests.api.test_pipeline_fal import fal_runtime
 from tests.fal_double.server import FalDouble
 from tests.fal_double.state import Pace
@@ -35,7 +35,7 @@ def stalled_double() -> Iterator[FalDouble]:
 def test_withdrawal_cancels_running_work_and_refuses_new_work(
     make_runtime: Callable[..., Runtime], stalled_double: FalDouble, testdata: Path
 ) -> None:
-    runtime = fal_runtime(make_runtime, stalled_double)
+    runtime = fal_runtime(make_runtime, stalled_double, **SMALL_SET)
     with TestClient(create_app(runtime.services), base_url="https://testserver") as client:
         headers = sign_up(client, "withdraw@example.com")
         session_id = ready_session(client, headers, testdata)
@@ -76,7 +76,7 @@ def test_withdrawal_cancels_running_work_and_refuses_new_work(
 def test_a_queued_job_does_nothing_once_consent_is_gone(
     make_runtime: Callable[..., Runtime], stalled_double: FalDouble, testdata: Path
 ) -> None:
-    runtime = fal_runtime(make_runtime, stalled_double)
+    runtime = fal_runtime(make_runtime, stalled_double, **SMALL_SET)
     services = runtime.services
     with TestClient(create_app(services), base_url="https://testserver") as client:
         headers = sign_up(client, "queued@example.com")

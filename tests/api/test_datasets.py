@@ -17,7 +17,7 @@ from headshot.storage.records import Training
 from headshot.storage.vault import Vault
 from headshot.wiring import Runtime
 from tests.api.conftest import run_scheduled, sign_up
-from tests.api.pipeline_helpers import API, ready_session
+from tests.api.pipeline_helpers import API, SMALL_SET, ready_session
 from tests.api.test_pipeline_fal import fal_runtime
 from tests.clock import SettableClock
 from tests.fal_double.fixtures import fal_double  # noqa: F401 (pytest fixture)
@@ -32,7 +32,7 @@ def test_fal_fetches_the_zip_from_us_and_it_goes_when_training_ends(
     clock: SettableClock,
     testdata: Path,
 ) -> None:
-    runtime = fal_runtime(make_runtime, fal_double, public_url=PUBLIC)
+    runtime = fal_runtime(make_runtime, fal_double, **SMALL_SET, public_url=PUBLIC)
     services = runtime.services
     vault = services.blobs
     assert isinstance(vault, Vault)
@@ -78,7 +78,7 @@ def test_signed_links_expire_and_leftovers_are_swept(
     clock: SettableClock,
     testdata: Path,
 ) -> None:
-    runtime = fal_runtime(make_runtime, fal_double, public_url=PUBLIC)
+    runtime = fal_runtime(make_runtime, fal_double, **SMALL_SET, public_url=PUBLIC)
     services = runtime.services
     with TestClient(create_app(services), base_url="https://testserver") as client:
         headers = sign_up(client, "sweep@example.com")

@@ -119,7 +119,9 @@ def test_erasure_reaches_fal_and_the_receipt_completes_after_a_restart(
     testdata: Path,
 ) -> None:
     master = base64.b64encode(secrets.token_bytes(32)).decode()  # the same in both processes
-    runtime = fal_runtime(make_runtime, fal_double, fal_admin_key=ADMIN_KEY, master_key=master)
+    runtime = fal_runtime(
+        make_runtime, fal_double, **SMALL_SET, fal_admin_key=ADMIN_KEY, master_key=master
+    )
     with TestClient(create_app(runtime.services), base_url="https://testserver") as client:
         headers = sign_up(client, "fal-erase@example.com")
         session_id = ready_session(client, headers, testdata)
@@ -143,7 +145,9 @@ def test_erasure_reaches_fal_and_the_receipt_completes_after_a_restart(
 
     # A new process (the worker restarted); fal is healthy again.
     fal_double.clear_faults()
-    restarted = fal_runtime(make_runtime, fal_double, fal_admin_key=ADMIN_KEY, master_key=master)
+    restarted = fal_runtime(
+        make_runtime, fal_double, **SMALL_SET, fal_admin_key=ADMIN_KEY, master_key=master
+    )
     clock.advance(days=1)
     restarted.services.erasure.run_provider_deletions()
 

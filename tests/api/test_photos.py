@@ -155,3 +155,20 @@ def test_readiness_reports_the_set(client: TestClient, testdata: Path) -> None:
     assert report["ready"] is False and report["accepted_count"] == 1
     assert report["required_count"] >= 10
     assert any(f["code"] == "count" for f in report["findings"])
+
+
+def test_set_findings_name_their_photos_by_id(client: TestClient, testdata: Path) -> None:
+    headers = sign_up(client, "named@example.com")
+    session_id = new_session(client, headers)
+    names = ("pd_obama_portrait_2012.jpg", "d_obama_dup_q40.jpg", "pd_grace_hopper.jpg")
+    upload(client, headers, session_id, *((n, (testdata / n).read_bytes()) for n in names))
+    photos = client.get(f"{API}/sessions/{session_id}/photos", headers=headers).json()["photos"]
+    ids = {p["filename"]: p["id"] for p in photos}
+    report = client.get(f"{API}/sessions/{session_id}/readiness", headers=headers).json()
+    named = {f["code"]: f["photo_ids"] for f in report["findings"] if f["photo_ids"]}
+    assert named == {
+        "duplicate": [ids["d_obama_dup_q40.jpg"]],
+        "identity": [ids["pd_grace_hopper.jpg"]],
+    }
+    count = next(f for f in report["findings"] if f["code"] == "count")
+    assert count["photo_ids"] == []

@@ -18,7 +18,7 @@ from headshot.storage.records import Training
 from headshot.storage.vault import Vault
 from headshot.wiring import Runtime
 from tests.api.conftest import run_scheduled, sign_up
-from tests.api.pipeline_helpers import API, SMALL_SET, ready_session
+from tests.api.pipeline_helpers import API, person_session
 from tests.fal_double.core import API_KEY
 from tests.fal_double.faults import Fault, FaultPlan, Route
 from tests.fal_double.fixtures import fal_double  # noqa: F401 (pytest fixture)
@@ -30,7 +30,6 @@ GENERATOR = "fal-ai/flux-lora"
 
 def fal_runtime(make_runtime: Callable[..., Runtime], double: FalDouble, **extra: Any) -> Runtime:
     return make_runtime(
-        **SMALL_SET,
         **extra,
         fal_key=API_KEY,
         fal_queue_url=double.queue_url,
@@ -43,13 +42,13 @@ def fal_runtime(make_runtime: Callable[..., Runtime], double: FalDouble, **extra
 def test_fal_training_and_generation(
     make_runtime: Callable[..., Runtime],
     fal_double: FalDouble,  # noqa: F811 (the imported pytest fixture)
-    testdata: Path,
+    person: Path,
 ) -> None:
     runtime = fal_runtime(make_runtime, fal_double)
     services = runtime.services
     with TestClient(create_app(services), base_url="https://testserver") as client:
         headers = sign_up(client, "fal@example.com")
-        session_id = ready_session(client, headers, testdata)
+        session_id = person_session(client, headers, person)
         started = client.post(f"{API}/sessions/{session_id}/trainings", json={}, headers=headers)
         assert started.status_code == 202, started.text
         assert started.json()["engine"] == "fal"
@@ -62,8 +61,13 @@ def test_fal_training_and_generation(
         assert done["status"] == "succeeded", done
         assert done["progress"] == 1.0 and done["weights_sha256"]
         assert fal_double.billable_submits(TRAINER) == 1
-        submitted = fal_double.requests[next(iter(fal_double.requests))]
+        request_id = next(iter(fal_double.requests))
+        submitted = fal_double.requests[request_id]
         assert submitted.input["steps"] == 2000 and submitted.input["trigger_phrase"] == "hsperson"
+        # The zip holds the 13 suitable photos of the 16 (not the speaking frames, not the
+        # photos looking away or shot from above), each with its caption.
+        images = [n for n in fal_double.archive(request_id) if n.endswith(".jpg")]
+        assert len(images) == 13
 
         with services.db.transaction() as db:
             row = db.get(Training, training_id)
@@ -102,7 +106,7 @@ def test_fal_training_and_generation(
 
 
 def test_flow_completes_under_thirty_percent_faults(
-    make_runtime: Callable[..., Runtime], testdata: Path
+    make_runtime: Callable[..., Runtime], person: Path
 ) -> None:
     """Seeded faults on every route (busy, 5xx, resets before and after the request is taken,
     slow answers): the training and the generation still finish, and fal billed exactly one
@@ -130,7 +134,7 @@ def test_flow_completes_under_thirty_percent_faults(
         runtime = fal_runtime(make_runtime, double)
         with TestClient(create_app(runtime.services), base_url="https://testserver") as client:
             headers = sign_up(client, "faults@example.com")
-            session_id = ready_session(client, headers, testdata)
+            session_id = person_session(client, headers, person)
             started = client.post(
                 f"{API}/sessions/{session_id}/trainings", json={}, headers=headers
             )
@@ -152,7 +156,7 @@ def test_flow_completes_under_thirty_percent_faults(
 
 
 def test_key_rotation_while_a_training_runs(
-    make_runtime: Callable[..., Runtime], testdata: Path
+    make_runtime: Callable[..., Runtime], person: Path
 ) -> None:
     """A new key arrives mid-training: the training finishes on its own key, and new work
     (the generation that follows) is submitted with the new key."""
@@ -164,7 +168,7 @@ def test_key_rotation_while_a_training_runs(
         services = runtime.services
         with TestClient(create_app(services), base_url="https://testserver") as client:
             headers = sign_up(client, "rotate@example.com")
-            session_id = ready_session(client, headers, testdata)
+            session_id = person_session(client, headers, person)
             started = client.post(
                 f"{API}/sessions/{session_id}/trainings", json={}, headers=headers
             )
@@ -192,7 +196,7 @@ def test_key_rotation_while_a_training_runs(
 
 
 def test_a_refused_key_fails_over_to_the_next(
-    make_runtime: Callable[..., Runtime], testdata: Path
+    make_runtime: Callable[..., Runtime], person: Path
 ) -> None:
     """fal answers 401 for the active key: it is marked rejected, nothing was billed, and the
     training is replayed on the next usable key."""
@@ -205,7 +209,7 @@ def test_a_refused_key_fails_over_to_the_next(
         services.provider_keys.add(API_KEY, label="primary")  # active; the spare now retires
         with TestClient(create_app(services), base_url="https://testserver") as client:
             headers = sign_up(client, "failover@example.com")
-            session_id = ready_session(client, headers, testdata)
+            session_id = person_session(client, headers, person)
             started = client.post(
                 f"{API}/sessions/{session_id}/trainings", json={}, headers=headers
             )
@@ -221,14 +225,14 @@ def test_a_refused_key_fails_over_to_the_next(
 
 
 def test_signed_webhooks_advance_the_job_and_forgeries_are_refused(
-    make_runtime: Callable[..., Runtime], testdata: Path
+    make_runtime: Callable[..., Runtime], person: Path
 ) -> None:
     double = FalDouble.start(seed=4)
     try:
         runtime = fal_runtime(make_runtime, double, public_url="https://headshot.example")
         with TestClient(create_app(runtime.services), base_url="https://testserver") as client:
             headers = sign_up(client, "hooks@example.com")
-            session_id = ready_session(client, headers, testdata)
+            session_id = person_session(client, headers, person)
             started = client.post(
                 f"{API}/sessions/{session_id}/trainings", json={}, headers=headers
             )

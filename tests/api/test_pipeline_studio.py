@@ -1,5 +1,6 @@
 """The whole flow through the REST API with the offline studio engine and no provider key:
-photos → readiness → training (model v1) → 3 looks x 2 images → gallery → share."""
+testdata/person's photos → readiness at the default minimum of 10 → training (model v1) →
+3 looks x 2 images → gallery → share."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from headshot.services.container import Services
 from headshot.storage.records import Headshot
 from headshot.storage.vault import Vault
 from tests.api.conftest import sign_up
-from tests.api.pipeline_helpers import API, SMALL_SET, generation, ready_session, trained_model
+from tests.api.pipeline_helpers import API, generation, person_session, trained_model
 
 LOOKS = [
     {"background": "studio-grey", "attire": "as-is", "lighting": "soft-studio"},
@@ -28,18 +29,30 @@ LOOKS = [
 
 @pytest.fixture
 def studio(make_services: Callable[..., Services]) -> Iterator[tuple[TestClient, Services]]:
-    services = make_services(**SMALL_SET)
+    services = make_services()
     with TestClient(create_app(services), base_url="https://testserver") as client:
         yield client, services
 
 
-def test_studio_flow_end_to_end(studio: tuple[TestClient, Services], testdata: Path) -> None:
+# testdata/person's photos that are poor headshot sources: speaking, looking away, seen from above.
+UNSUITABLE = {
+    "pd_obama_2009_congress.jpg",
+    "pd_obama_2016_oval-office-signing.jpg",
+    "pd_obama_wa02_striped-shirt.jpg",
+}
+
+
+def test_studio_flow_end_to_end(studio: tuple[TestClient, Services], person: Path) -> None:
     client, services = studio
     headers = sign_up(client, "flow@example.com")
-    session_id = ready_session(client, headers, testdata)
+    session_id = person_session(client, headers, person)
     model = trained_model(client, headers, session_id)
     assert model["version"] == 1 and model["engine"] == "studio" and model["weights_sha256"]
-    assert model["dataset_fingerprint"] and len(model["params"]["photo_ids"]) == 3
+    photos = client.get(f"{API}/sessions/{session_id}/photos", headers=headers).json()["photos"]
+    names = {p["id"]: p["filename"] for p in photos}
+    used = {names[i] for i in model["params"]["photo_ids"]}
+    # Trained on the suitable photos only: 13 of the 16, all accepted.
+    assert model["dataset_fingerprint"] and used == set(names.values()) - UNSUITABLE
     vault = services.blobs
     assert isinstance(vault, Vault)
     raw = vault.read_raw(
@@ -88,11 +101,11 @@ def test_studio_flow_end_to_end(studio: tuple[TestClient, Services], testdata: P
 
 
 def test_share_links_expose_one_headshot_and_expire(
-    studio: tuple[TestClient, Services], testdata: Path
+    studio: tuple[TestClient, Services], person: Path
 ) -> None:
     client, _ = studio
     headers = sign_up(client, "share@example.com")
-    model = trained_model(client, headers, ready_session(client, headers, testdata))
+    model = trained_model(client, headers, person_session(client, headers, person))
     headshot_id = generation(client, headers, model["id"], LOOKS[:1], per_look=1)["headshot_ids"][0]
     share = client.post(
         f"{API}/headshots/{headshot_id}/shares", json={"expires_in_s": 3600}, headers=headers

@@ -47,6 +47,21 @@ def test_json_report_and_not_ready_exit(faces: Path, tmp_path: Path) -> None:
     assert body["set"]["accepted_count"] == 1
 
 
+def test_set_findings_name_files(faces: Path, tmp_path: Path) -> None:
+    """A duplicate is named by its file in both outputs, not only by its position."""
+    for name in ("pd_obama_portrait_2012.jpg", "d_obama_dup_q40.jpg", "pd_grace_hopper.jpg"):
+        shutil.copy(faces / name, tmp_path / name)
+    body = json.loads(CliRunner().invoke(app(), [str(tmp_path), "--json"]).stdout)
+    named = {f["code"]: f["photos"] for f in body["set"]["findings"] if f["photos"]}
+    assert named == {"duplicate": ["d_obama_dup_q40.jpg"], "identity": ["pd_grace_hopper.jpg"]}
+    ids = {p["filename"]: p["id"] for p in body["photos"]}
+    duplicate = next(f for f in body["set"]["findings"] if f["code"] == "duplicate")
+    assert duplicate["photo_ids"] == [ids["d_obama_dup_q40.jpg"]]
+    table = CliRunner().invoke(app(), [str(tmp_path)], env={"COLUMNS": "300"}).stdout
+    line = next(x for x in table.splitlines() if "duplicate" in x)
+    assert "(photos: d_obama_dup_q40.jpg)" in line
+
+
 def test_table_output(faces: Path) -> None:
     result = CliRunner().invoke(app(), [str(faces / "pd_grace_hopper.jpg")])
     assert result.exit_code == 1

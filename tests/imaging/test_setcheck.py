@@ -108,6 +108,23 @@ def test_someone_else_is_rejected() -> None:
     assert report.ready
 
 
+def test_set_findings_name_their_photos() -> None:
+    members = good_set()
+    twin = member(
+        99, yaw=members[3].yaw, pitch=members[3].pitch, phash=members[3].phash, quality=1.0
+    )
+    report = assess_set([*members, twin, member(50, who=2)], LIMITS)
+    named = {f.code: f.photo_ids for f in report.findings if f.photo_ids}
+    # Only the photo to replace: the kept twin (p3) is not named.
+    assert named == {"duplicate": ("p99",), "identity": ("p50",)}
+    body = report.to_dict()
+    # In the JSON every set finding carries the list, empty when no photo in particular.
+    assert all(isinstance(f["photo_ids"], list) for f in body["findings"])
+    assert sorted(i for f in body["findings"] for i in f["photo_ids"]) == ["p50", "p99"]
+    too_few = assess_set(good_set(3), LIMITS).to_dict()["findings"]
+    assert next(f for f in too_few if f["code"] == "count")["photo_ids"] == []
+
+
 def test_member_json_round_trip() -> None:
     original = good_set(1)[0]
     assert SetMember.from_dict(original.to_dict()) == original

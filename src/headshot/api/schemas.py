@@ -162,6 +162,13 @@ class FindingOut(BaseModel):
     threshold: float | str | None = None
 
 
+class SetFindingOut(FindingOut):
+    photo_ids: list[str] = Field(
+        default_factory=list,
+        description="The photos this finding concerns; empty when it concerns none in particular.",
+    )
+
+
 class PhotoReportOut(BaseModel):
     model_config = ConfigDict(extra="allow")  # the imaging pipeline may report more
 
@@ -238,7 +245,7 @@ class SetReportOut(BaseModel):
     ready: bool
     accepted_count: int
     required_count: int
-    findings: list[FindingOut]
+    findings: list[SetFindingOut]
     diversity: dict[str, Any]
 
 

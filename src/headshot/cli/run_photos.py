@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from headshot.domain.validation import SetReport
+    from headshot.domain.validation import SetMember, SetReport
     from headshot.engines.protocol import TrainingImage
     from headshot.imaging.pipeline import PhotoValidator
 
@@ -40,7 +40,6 @@ def check_photos(files: list[Path], *, validator: PhotoValidator, console: Conso
 
     from headshot.cli.validate import _unreadable
     from headshot.domain.errors import InvalidInputError, PayloadTooLargeError
-    from headshot.domain.validation import SetMember
 
     photos: list[dict[str, Any]] = []
     members: list[SetMember] = []
@@ -62,16 +61,31 @@ def check_photos(files: list[Path], *, validator: PhotoValidator, console: Conso
                     jpegs[photo_id] = (path.name, outcome.training_jpeg)
             progress.advance(task)
     report = validator.assess(members)
-    return _checked(photos, report, jpegs)
+    return _checked(photos, report, _best_sources(members, report, validator), jpegs)
+
+
+def _best_sources(
+    members: list[SetMember], report: SetReport, validator: PhotoValidator
+) -> set[str]:
+    """As in the web app: duplicates and photos of someone else stay out of training, and of
+    the rest the most suitable headshot sources are chosen."""
+    from headshot.imaging.ranking import choose_sources, member_traits
+
+    limits = validator.thresholds
+    eligible = [m for m in members if m.photo_id not in report.rejected_ids]
+    chosen = choose_sources(eligible, member_traits, limits, minimum=limits.min_photos)
+    return {m.photo_id for m in chosen}
 
 
 def _checked(
-    photos: list[dict[str, Any]], report: SetReport, jpegs: dict[str, tuple[str, bytes]]
+    photos: list[dict[str, Any]],
+    report: SetReport,
+    chosen: set[str],
+    jpegs: dict[str, tuple[str, bytes]],
 ) -> CheckedSet:
     from headshot.engines.protocol import TrainingImage
 
-    # Duplicates and photos of someone else stay out of training, as in the web app.
-    kept = [jpegs[pid] for pid in sorted(jpegs, key=int) if pid not in report.rejected_ids]
+    kept = [jpegs[pid] for pid in sorted(jpegs, key=int) if pid in chosen]
     images = tuple(
         TrainingImage(name=f"img{i:02d}.jpg", jpeg=jpeg)
         for i, (_, jpeg) in enumerate(kept, start=1)
@@ -81,10 +95,11 @@ def _checked(
 
 def print_verdict(checked: CheckedSet, *, console: Console) -> None:
     """One line when the set is ready (plus its warnings); the full tables with tips when not."""
-    from headshot.cli.validate import _print_tables
+    from headshot.cli.validate import _print_tables, describe, with_filenames
 
+    named = with_filenames(checked.report.to_dict(), checked.photos)
     if not checked.ready:
-        _print_tables(checked.photos, checked.report.to_dict())
+        _print_tables(checked.photos, named)
         return
     report = checked.report
     rejected = sum(1 for photo in checked.photos if not photo["accepted"])
@@ -93,5 +108,5 @@ def print_verdict(checked: CheckedSet, *, console: Console) -> None:
         f"Set: {len(checked.used)} photos ready for training "
         f"({report.required_count} needed){skipped}."
     )
-    for finding in report.findings:
-        console.print(f"  [yellow]{finding.code}[/]: {finding.message} {finding.tip}")
+    for finding in named["findings"]:
+        console.print(f"  [yellow]{finding['code']}[/]: {describe(finding)}")

@@ -101,7 +101,18 @@ def _run(
                 if outcome.member is not None:
                     members.append(outcome.member)
             progress.advance(task)
-    return photos, validator.assess(members).to_dict()
+    return photos, with_filenames(validator.assess(members).to_dict(), photos)
+
+
+def with_filenames(set_report: dict[str, Any], photos: list[dict[str, Any]]) -> dict[str, Any]:
+    """The set report with each finding's photos also named by file (`photos`), since the ids
+    here are only positions on the command line."""
+    names = {p["id"]: p["filename"] for p in photos if "id" in p}
+    findings = [
+        {**f, "photos": [names[i] for i in f.get("photo_ids", []) if i in names]}
+        for f in set_report["findings"]
+    ]
+    return {**set_report, "findings": findings}
 
 
 def _unreadable(filename: str, code: str, message: str) -> dict[str, Any]:
@@ -140,4 +151,11 @@ def _print_tables(photos: list[dict[str, Any]], set_report: dict[str, Any]) -> N
     console.print(f"Set: {summary}; {state}.")
     for finding in set_report["findings"]:
         colour = "red" if finding["severity"] == "error" else "yellow"
-        console.print(f"  [{colour}]{finding['code']}[/]: {finding['message']} {finding['tip']}")
+        console.print(f"  [{colour}]{finding['code']}[/]: {describe(finding)}")
+
+
+def describe(finding: dict[str, Any]) -> str:
+    """A set finding as one line: message, tip, and the files it concerns."""
+    named = finding.get("photos") or []
+    files = f" (photos: {', '.join(named)})" if named else ""
+    return f"{finding['message']} {finding['tip']}{files}"

@@ -16,7 +16,8 @@ DiversityValue = float | int | str | list[float] | dict[str, int] | None
 @dataclass(frozen=True)
 class Finding:
     """One check's verdict: a stable `code`, a plain sentence, a fix tip, the measured value and
-    the threshold it was compared with."""
+    the threshold it was compared with. A set finding names the photos it concerns in
+    `photo_ids` (empty when it concerns none in particular, e.g. too few photos)."""
 
     code: str
     severity: Severity
@@ -24,6 +25,7 @@ class Finding:
     tip: str
     value: Scalar = None
     threshold: Scalar = None
+    photo_ids: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -36,6 +38,8 @@ class Finding:
             out["value"] = self.value
         if self.threshold is not None:
             out["threshold"] = self.threshold
+        if self.photo_ids:
+            out["photo_ids"] = list(self.photo_ids)
         return out
 
 
@@ -86,7 +90,8 @@ class SetReport:
             "ready": self.ready,
             "accepted_count": self.accepted_count,
             "required_count": self.required_count,
-            "findings": [f.to_dict() for f in self.findings],
+            # Set findings always carry `photo_ids`, empty or not (API.md's SetReport).
+            "findings": [{**f.to_dict(), "photo_ids": list(f.photo_ids)} for f in self.findings],
             "diversity": dict(self.diversity),
         }
 
@@ -112,6 +117,11 @@ class SetMember:
     quality: float
     embedding: tuple[float, ...]
     phash: str
+    # Headshot suitability (0 = not measured: photos analysed before these existed).
+    gaze: float = 0.0
+    occlusion: float = 0.0
+    sharpness: float = 0.0
+    face_luma: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +137,10 @@ class SetMember:
             "quality": self.quality,
             "embedding": list(self.embedding),
             "phash": self.phash,
+            "gaze": self.gaze,
+            "occlusion": self.occlusion,
+            "sharpness": self.sharpness,
+            "face_luma": self.face_luma,
         }
 
     @classmethod
@@ -144,6 +158,10 @@ class SetMember:
             quality=float(data["quality"]),
             embedding=tuple(float(v) for v in data["embedding"]),
             phash=str(data["phash"]),
+            gaze=float(data.get("gaze", 0.0)),
+            occlusion=float(data.get("occlusion", 0.0)),
+            sharpness=float(data.get("sharpness", 0.0)),
+            face_luma=float(data.get("face_luma", 0.0)),
         )
 
     def with_id(self, photo_id: str) -> SetMember:

@@ -15,6 +15,8 @@ from headshot.imaging.detect import FaceBox, detect_faces
 from headshot.imaging.identity import embed
 from headshot.imaging.landmarks import FaceGeometry, face_mesh
 from headshot.imaging.models import FaceModels
+from headshot.imaging.suitability import Suitability
+from headshot.imaging.suitability import measure as measure_suitability
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class FaceAnalysis:
     sharpness: float
     exposure: measures.Exposure
     eye_dark_share: float
+    suitability: Suitability
     embedding: tuple[float, ...]
 
 
@@ -38,7 +41,7 @@ class PhotoAnalysis:
     height: int
     analysis_scale: float  # analysis pixels per original pixel
     face_count: int
-    ignored_faces: int  # faces much smaller than the main one (people in the background)
+    ignored_faces: int  # implausible faces: small, faint or not a face to the mesh (posters, seals)
     face: FaceAnalysis | None
     phash: str
     frame_mean: float
@@ -68,15 +71,27 @@ def analyze_image(
     *,
     long_side: int,
     other_face_ratio: float,
+    other_face_score: float = 0.0,
     embedding: bool = True,
 ) -> PhotoAnalysis:
     """Everything about one photo. With `embedding=False` the face's embedding is left empty
-    (SFace is a third of the analysis time); `with_embedding` adds it when it is needed."""
+    (SFace is a third of the analysis time); `with_embedding` adds it when it is needed.
+
+    A face beside the largest one counts only when it is plausibly another person: at least
+    `other_face_ratio` of the largest face's width, detected with at least `other_face_score`
+    confidence, and confirmed by the face mesh (seals, posters and screens behind a person
+    are smaller, fainter, or not a face to the mesh)."""
     rgb = analysis_pixels(decoded, long_side)
     scale = rgb.shape[1] / decoded.info.width
     gray = measures.luma(rgb)
     faces = detect_faces(rgb, models)
-    counted = [f for f in faces if f.w >= other_face_ratio * faces[0].w] if faces else []
+    counted = faces[:1] + [
+        f
+        for f in faces[1:]
+        if f.w >= other_face_ratio * faces[0].w
+        and f.score >= other_face_score
+        and face_mesh(rgb, f, models) is not None
+    ]
     main = None
     if counted:
         main = _main_face(rgb, gray, decoded.image, counted[0], models, scale, embedding=embedding)
@@ -118,9 +133,10 @@ def _main_face(
         face_px=box.w / scale,
         extent=float(max(span[0] / width, span[1] / height)),
         outside=1.0 - float(inside.mean()),
-        sharpness=_sharpness(work, inner, work.width / width),
+        sharpness=_sharpness(work, inner, work.width / width, geometry.points),
         exposure=exposure,
         eye_dark_share=measures.eye_dark_share(gray, geometry.points, exposure.face_median),
+        suitability=measure_suitability(rgb, geometry.points, geometry.yaw),
         embedding=embed(rgb, geometry.points, models) if embedding else (),
     )
 
@@ -133,8 +149,11 @@ def with_embedding(photo: PhotoAnalysis, embedding: tuple[float, ...]) -> PhotoA
     return replace(photo, face=replace(photo.face, embedding=embedding))
 
 
-def _sharpness(work: Image.Image, inner: tuple[int, ...], ratio: float) -> float:
+def _sharpness(
+    work: Image.Image, inner: tuple[int, ...], ratio: float, points: NDArray[np.float64]
+) -> float:
     """Sharpness on the decoded pixels (before the reduction for the models), inner face only."""
     x0, y0, x1, y1 = (round(v * ratio) for v in inner)
     face = np.asarray(work.crop((x0, y0, x1, y1)).convert("L"), dtype=np.uint8)
-    return measures.sharpness(face)
+    eye_distance = float(np.linalg.norm(points[468, :2] - points[473, :2])) * ratio
+    return measures.sharpness(face, eye_distance)

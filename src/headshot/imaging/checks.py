@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from headshot.domain.validation import Finding
 from headshot.imaging.analysis import FaceAnalysis, PhotoAnalysis
+from headshot.imaging.suitability_checks import SUITABILITY_CHECKS
 from headshot.imaging.thresholds import ValidationThresholds
 
 FaceCheck = Callable[[FaceAnalysis, ValidationThresholds], Finding | None]
@@ -16,6 +17,7 @@ def run_checks(photo: PhotoAnalysis, limits: ValidationThresholds) -> tuple[Find
     found: list[Finding | None] = [resolution(photo, limits), face_count(photo)]
     if photo.face is not None and photo.face_count == 1:
         checks: tuple[FaceCheck, ...] = (face_size, sharpness, exposure, framing, eyes)
+        checks += SUITABILITY_CHECKS
         found.extend(check(photo.face, limits) for check in checks)
     findings = [f for f in found if f is not None]
     return tuple(sorted(findings, key=lambda f: f.severity != "error"))

@@ -69,6 +69,7 @@ class PhotoValidator:
             self.models,
             long_side=limits.analysis_long_side,
             other_face_ratio=limits.other_face_ratio,
+            other_face_score=limits.min_other_face_score,
             embedding=False,
         )
         findings = run_checks(photo, limits)
@@ -178,6 +179,10 @@ def _member(
         quality=_quality(photo, limits),
         embedding=photo.face.embedding,
         phash=photo.phash,
+        gaze=round(photo.face.suitability.gaze, 2),
+        occlusion=round(photo.face.suitability.occlusion, 4),
+        sharpness=round(photo.face.sharpness, 1),
+        face_luma=round(photo.face.exposure.face_mean, 1),
     )
 
 
@@ -205,6 +210,11 @@ def metrics_of(
         "backlight": round(face.exposure.background_minus_face, 1),
         "eye_openness": round(g.eye_openness, 3),
         "eye_dark_share": round(face.eye_dark_share, 3),
+        "mouth_open": round(g.mouth_open, 3),
+        "occlusion": round(face.suitability.occlusion, 3),
+        "mouth_detail": round(face.suitability.mouth_detail, 3),
+        "gaze": round(face.suitability.gaze, 1),
+        "skin_texture": round(face.suitability.skin_texture, 3),
         "yaw": round(g.yaw, 1),
         "pitch": round(g.pitch, 1),
         "roll": round(g.roll, 1),

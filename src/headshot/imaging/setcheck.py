@@ -57,7 +57,13 @@ def identity_outliers(
             message = f"{member.filename} seems to show a different person than the other photos."
             tip = "Use only photos of yourself; remove this one or replace it."
             finding = Finding(
-                "identity", "error", message, tip, round(score, 3), limits.identity_cosine
+                "identity",
+                "error",
+                message,
+                tip,
+                round(score, 3),
+                limits.identity_cosine,
+                photo_ids=(member.photo_id,),
             )
             out.append((member.photo_id, finding))
     return out
@@ -87,12 +93,17 @@ def duplicates(
         message = f"{member.filename} is nearly the same photo as {twin.filename}."
         tip = "Replace it with a photo from another angle, expression or place."
         similarity = round(cosine(member.embedding, twin.embedding), 3)
-        out.append(
-            (
-                member.photo_id,
-                Finding("duplicate", "error", message, tip, similarity, limits.duplicate_cosine),
-            )
+        # Only the photo to replace is named: the kept twin is fine as it is.
+        finding = Finding(
+            "duplicate",
+            "error",
+            message,
+            tip,
+            similarity,
+            limits.duplicate_cosine,
+            photo_ids=(member.photo_id,),
         )
+        out.append((member.photo_id, finding))
     return out
 
 

@@ -24,16 +24,23 @@ class ValidationThresholds(BaseModel):
     )
     # Faces.
     other_face_ratio: float = Field(
-        0.35,
+        0.5,
         gt=0,
         le=1,
         description="A second face counts when at least this share of the main face's width.",
     )
-    # Sharpness: variance of the Laplacian of the contrast-normalised face at 96x96.
-    min_sharpness: float = Field(
-        420.0,
+    min_other_face_score: float = Field(
+        0.75,
         ge=0,
-        description="Face sharpness (normalised Laplacian variance) that a photo must reach.",
+        le=1,
+        description="Detector confidence a second face needs to count (posters, seals score low).",
+    )
+    # Sharpness: second-derivative variance of the face scaled to 40 px between the irises,
+    # median-filtered, along its weaker axis (see measures.sharpness).
+    min_sharpness: float = Field(
+        1100.0,
+        ge=0,
+        description="Face sharpness (scale-normalised, noise-robust) that a photo must reach.",
     )
     # Exposure: luma 0..255 measured on the inner face.
     min_face_luma: float = Field(
@@ -81,6 +88,43 @@ class ValidationThresholds(BaseModel):
         ge=0,
         le=1,
         description="Largest share of near-black pixels in the eye band (covered eyes).",
+    )
+    # Headshot suitability (docs/validation.md has the calibration).
+    max_occlusion: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="Largest share of the mouth area that may be covered by something not skin.",
+    )
+    min_mouth_detail: float = Field(
+        0.30,
+        ge=0,
+        description="Least edge strength across the lips (over skin brightness): lower is covered.",
+    )
+    max_occluder_yaw: float = Field(
+        30.0,
+        ge=0,
+        description="Head turn (degrees) beyond which the mouth area is not judged for objects.",
+    )
+    max_mouth_open: float = Field(
+        0.30,
+        ge=0,
+        description="Lip gap over mouth width above which an unsmiling mouth reads as speaking.",
+    )
+    max_gaze: float = Field(
+        20.0,
+        ge=0,
+        description="Eyes' horizontal turn away from the camera (degrees) that gives a warning.",
+    )
+    max_camera_pitch: float = Field(
+        20.0,
+        ge=0,
+        description="Head pitch (degrees) beyond which the camera is too low or too high.",
+    )
+    min_skin_texture: float = Field(
+        0.04,
+        ge=0,
+        description="Cheek detail over eyelid detail below which skin reads as filter-smoothed.",
     )
     # Set checks.
     min_photos: int = Field(

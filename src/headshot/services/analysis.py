@@ -115,6 +115,7 @@ class ImagingLikeness:
             self._validator.models,
             long_side=limits.analysis_long_side,
             other_face_ratio=limits.other_face_ratio,
+            other_face_score=limits.min_other_face_score,
         )
         return analysis.face
 

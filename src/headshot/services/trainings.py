@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 from headshot.domain.errors import ConflictError, InvalidInputError
 from headshot.domain.jobs import TERMINAL
 from headshot.domain.models import Principal, TrainingView
+from headshot.domain.validation import SetMember
+from headshot.imaging.ranking import choose_sources, member_traits
+from headshot.imaging.thresholds import ValidationThresholds
 from headshot.services.audit import AuditLog
 from headshot.services.blobs import BlobJanitor
 from headshot.services.consent_gate import require_consent
@@ -39,6 +42,7 @@ class Trainings:
         audit: AuditLog,
         engines: frozenset[str],
         default_engine: str,
+        validation: ValidationThresholds,
         clock: Callable[[], datetime],
         quotas: Quotas | None = None,
     ) -> None:
@@ -50,6 +54,7 @@ class Trainings:
         self._audit = audit
         self._engines = engines
         self._default_engine = default_engine
+        self._validation = validation
         self._clock = clock
 
     def start(
@@ -87,7 +92,10 @@ class Trainings:
                 Photo.accepted.is_(True),
                 Photo.excluded.is_(False),
             )
-            dataset = sorted((p for p in photos if p.id not in excluded), key=lambda p: p.id)
+            # Everything not to train on is filtered out here (the set checks' exclusions, and
+            # the photos the person set aside); the ranking only chooses among what is left.
+            eligible = [p for p in photos if p.id not in excluded and p.member]
+            dataset = sorted(self._best_sources(eligible), key=lambda p: p.id)
             version, parent_id = _next_version(db, session.id)
             row = Training(
                 user_id=principal.user_id,
@@ -123,6 +131,15 @@ class Trainings:
     def default_engine(self) -> str:
         """The engine a training uses when none is asked for: the deployment's active one."""
         return self._default_engine
+
+    def _best_sources(self, photos: list[Photo]) -> list[Photo]:
+        """The photos both engines train on (the fal zip, the studio's candidates), chosen by
+        headshot suitability among those the set checks kept."""
+        members = {p.id: SetMember.from_dict(p.member) for p in photos if p.member}
+        limits = self._validation
+        return choose_sources(
+            photos, lambda p: member_traits(members[p.id]), limits, minimum=limits.min_photos
+        )
 
     def get(self, principal: Principal, training_id: str) -> TrainingView:
         with self._db.transaction() as db:

@@ -1,5 +1,6 @@
 """Choosing the photos a studio portrait is made from: every training image is analysed with the
-validation pipeline's face analysis, scored for quality and frontal pose, and the best are kept."""
+validation pipeline's face analysis, ranked by headshot suitability (`imaging.ranking`) and face
+size, and the best are kept."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from headshot.imaging.analysis import FaceAnalysis, analyze_image
 from headshot.imaging.decode import decode
 from headshot.imaging.identity import cosine
 from headshot.imaging.models import FaceModels
+from headshot.imaging.ranking import HeadshotTraits, headshot_suitability
+from headshot.imaging.thresholds import ValidationThresholds
 
 _ANALYSIS_LONG_SIDE = 1024
 _DECODE_LONG_SIDE = 2048  # training images are ~1024 px; this only bounds an unexpected large one
@@ -26,7 +29,6 @@ MAX_YAW = 30.0
 MAX_PITCH = 25.0
 MIN_EYE_OPENNESS = 0.12
 MIN_FACE_PX = 64.0
-_REFERENCE_SHARPNESS = 420.0  # the validation threshold: a photo at it scores 1
 _SAME_PERSON_COSINE = 0.36  # SFace similarity from which two faces are the same person
 # Measured on testdata/faces: copies of one photo (re-saved, re-cropped, rotated) score 0.96-0.99
 # and differ by under 3 degrees; different photos of the same person score below 0.8.
@@ -112,15 +114,23 @@ def _usable(face: FaceAnalysis) -> bool:
 
 
 def _score(face: FaceAnalysis) -> float:
-    """Higher is better: sharp, well exposed, large and frontal. Each term is about 0..1."""
+    """Higher is better: headshot suitability (frontal, eye contact, mouth closed or smiling,
+    nothing in front, sharp, well lit; 0..1) counts most, then a large face (more detail)."""
     g = face.geometry
-    sharp = min(face.sharpness / _REFERENCE_SHARPNESS, 3.0) / 3.0
+    traits = HeadshotTraits(
+        yaw=g.yaw,
+        pitch=g.pitch,
+        gaze=face.suitability.gaze,
+        mouth_open=g.mouth_open,
+        smile=g.smile,
+        occlusion=face.suitability.occlusion,
+        sharpness=face.sharpness,
+        face_luma=face.exposure.face_mean,
+    )
+    # The validation defaults: the studio judges suitability exactly as the photo checks do.
+    suitability = headshot_suitability(traits, ValidationThresholds())
     size = min(face.face_px / 320.0, 1.0)
-    luma = face.exposure.face_mean
-    exposure = 1.0 - min(abs(luma - 135.0) / 90.0, 1.0)
-    exposure -= 2.0 * (face.exposure.face_clipped_high + face.exposure.face_clipped_low)
-    pose = (g.yaw / 20.0) ** 2 + (g.pitch / 15.0) ** 2 + (g.roll / 25.0) ** 2
-    return round(sharp + 0.6 * size + exposure - 0.8 * pose, 4)
+    return round(2.0 * suitability + 0.6 * size, 4)
 
 
 def _main_person(candidates: Sequence[Candidate]) -> list[Candidate]:
