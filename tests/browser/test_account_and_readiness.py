@@ -157,6 +157,7 @@ def test_readiness_names_the_photo_to_remove_and_looks_are_honest(
         "document.getElementById('readiness-title').scrollIntoView(); window.scrollBy(0, -70)"
     )
     shot(page, "10-readiness-names-a-photo")
+    expect(readiness.get_by_text("Not ready yet")).to_be_visible()
     readiness.get_by_role("button", name="Remove pd_grace_hopper.jpg").click()
     expect(other).to_have_count(0)
     expect(readiness.get_by_text("Ready to train")).to_be_visible()

@@ -120,9 +120,10 @@ def test_removing_another_persons_photo_and_dismissing_a_refused_one(
     expect(page.locator("article.photo").first).to_be_in_viewport()
     other = page.get_by_role("article", name="Photo pd_grace_hopper.jpg")
     expect(other.get_by_role("button", name="Remove")).to_be_visible(timeout=30_000)
-    expect(page.get_by_text("Ready to train")).to_be_visible()
+    expect(page.get_by_text("Not ready yet")).to_be_visible()
     check_screen(page, "batch with someone else")
     other.get_by_role("button", name="Remove").click()
+    expect(page.get_by_text("Ready to train")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="Photo deleted.")).to_be_visible()
     expect(page.get_by_role("link", name="Receipt")).to_have_attribute(
         "href", re.compile("/deletion-receipts/")

@@ -2,7 +2,9 @@
 
 Order matters: photos of someone else are removed first (identity), then near-duplicates (the
 better photo of each pair stays), then the remaining photos are counted and their pose and
-expression spread judged. `ready` depends only on the count that remains.
+expression spread judged. `ready` needs enough photos to remain and no photo of someone else:
+the person decides about that photo (remove it or leave it out), since training on another face is
+the one mistake no headshot recovers from.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ def assess_set(members: Sequence[SetMember], limits: ValidationThresholds) -> Se
     if expression is not None:
         findings.append(expression)
     findings.extend(f for fs in per_member.values() for f in fs)
+    someone_else = any(f.code == "identity" for fs in per_member.values() for f in fs)
     return SetReport(
-        ready=len(kept) >= limits.min_photos,
+        ready=len(kept) >= limits.min_photos and not someone_else,
         accepted_count=len(kept),
         required_count=limits.min_photos,
         findings=tuple(sorted(findings, key=lambda f: f.severity != "error")),
