@@ -15,7 +15,7 @@ from headshot.api.app import create_app
 from headshot.storage.records import AuditEntry
 from headshot.wiring import Runtime
 from tests.api.conftest import run_scheduled, sign_up
-from tests.api.pipeline_helpers import API, ready_session
+from tests.api.pipeline_helpers import API, SMALL_SET, ready_session
 from tests.api.test_pipeline_fal import fal_runtime
 from tests.api.test_signup import login
 from tests.clock import SettableClock
@@ -39,7 +39,7 @@ def test_scheduled_rotation_waits_for_work_in_flight(
     clock: SettableClock,
 ) -> None:
     runtime = fal_runtime(
-        make_runtime, fal_double, fal_admin_key=ADMIN_KEY, fal_key_rotation_days=30
+        make_runtime, fal_double, **SMALL_SET, fal_admin_key=ADMIN_KEY, fal_key_rotation_days=30
     )
     services = runtime.services
     schedule = services.key_rotation
@@ -98,7 +98,7 @@ def test_without_an_admin_key_nothing_rotates(
     fal_double: FalDouble,  # noqa: F811 (the imported pytest fixture)
     clock: SettableClock,
 ) -> None:
-    runtime = fal_runtime(make_runtime, fal_double, fal_key_rotation_days=1)
+    runtime = fal_runtime(make_runtime, fal_double, **SMALL_SET, fal_key_rotation_days=1)
     runtime.services.provider_keys.import_from_settings(API_KEY)
     clock.advance(days=5)
     assert runtime.services.key_rotation is not None

@@ -15,7 +15,7 @@ from headshot.storage.records import AuditEntry
 from headshot.wiring import Runtime
 from tests.api.conftest import run_scheduled, sign_up
 from tests.api.mail_helpers import Inbox
-from tests.api.pipeline_helpers import API, ready_session
+from tests.api.pipeline_helpers import API, SMALL_SET, ready_session
 from tests.api.test_pipeline_fal import GENERATOR, TRAINER, fal_runtime
 from tests.api.test_provider_keys import make_operator
 from tests.api.test_signup import login
@@ -44,7 +44,10 @@ def test_over_quota_is_refused_and_nothing_reaches_fal(
     clock: SettableClock,
 ) -> None:
     runtime = fal_runtime(
-        make_runtime, fal_double, quotas={"trainings_per_period": 1, "images_per_period": 4}
+        make_runtime,
+        fal_double,
+        **SMALL_SET,
+        quotas={"trainings_per_period": 1, "images_per_period": 4},
     )
     with TestClient(create_app(runtime.services), base_url="https://testserver") as client:
         headers = sign_up(client, "busy@example.com")
@@ -120,7 +123,9 @@ def test_spend_cap_refuses_paid_work_and_tells_the_operator_once(
     runtime = fal_runtime(
         make_runtime,
         fal_double,
+        **SMALL_SET,
         smtp_url=f"smtp://127.0.0.1:{port}",
+        email_verification="off",  # only the notices under test arrive
         quotas={"daily_spend_cap_usd": 3.0, "operator_email": "ops@example.org"},
     )
     services = runtime.services
