@@ -49,6 +49,15 @@ def test_a_smile_with_parted_lips_is_not_speaking() -> None:
     assert not suitable(FLAWS["speaking"], LIMITS)
 
 
+def test_lips_parted_mid_word_rank_below_a_closed_mouth() -> None:
+    """Below the `mouth` warning, a frame caught mid-word is still a weaker headshot source."""
+    mid_word = replace(GOOD, mouth_open=0.2)
+    assert suitable(mid_word, LIMITS)
+    closed, parted = (headshot_suitability(t, LIMITS) for t in (GOOD, mid_word))
+    assert parted < closed
+    assert headshot_suitability(FLAWS["speaking"], LIMITS) < parted
+
+
 def test_rank_is_best_first_and_stable() -> None:
     items = ["speaking", "good-a", "looking away", "good-b"]
     traits = {**FLAWS, "good-a": GOOD, "good-b": GOOD}

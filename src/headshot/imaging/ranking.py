@@ -52,12 +52,22 @@ def headshot_suitability(traits: HeadshotTraits, limits: ValidationThresholds) -
     sharp and well lit the face is, each 0..1, so one bad trait sinks the photo."""
     frontal = math.exp(-((traits.yaw / 25.0) ** 2 + (traits.pitch / limits.max_camera_pitch) ** 2))
     eyes = math.exp(-((traits.gaze / limits.max_gaze) ** 2))
-    speaking = traits.mouth_open > limits.max_mouth_open and traits.smile < limits.smile_lift
-    mouth = 0.4 if speaking else 1.0
+    mouth = _mouth_score(traits, limits)
     clear = 1.0 - 0.8 * min(traits.occlusion / limits.max_occlusion, 1.0)
     sharp = 0.7 if traits.sharpness <= 0 else min(traits.sharpness / limits.min_sharpness, 2.0) / 2
     light = 0.7 if traits.face_luma <= 0 else 1.0 - min(abs(traits.face_luma - _MID_LUMA) / 160, 1)
     return round(frontal * eyes * mouth * clear * (0.5 + sharp / 2) * light, 6)
+
+
+def _mouth_score(traits: HeadshotTraits, limits: ValidationThresholds) -> float:
+    """1 for a closed mouth or a smile, falling with the lip gap of an unsmiling mouth: a frame
+    caught mid-word (lips parted, teeth showing) makes a weaker headshot well before the gap is
+    wide enough for the `mouth` warning, and sinks to 0.4 at that warning."""
+    if traits.smile >= limits.smile_lift or limits.max_mouth_open <= 0:
+        return 1.0
+    closed = limits.max_mouth_open / 3  # relaxed lips leave a small gap
+    parted = (traits.mouth_open - closed) / (limits.max_mouth_open - closed)
+    return 1.0 - 0.6 * min(max(parted, 0.0), 1.0)
 
 
 def suitable(traits: HeadshotTraits, limits: ValidationThresholds) -> bool:
