@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -51,7 +60,10 @@ class AuthSettings(BaseModel):
         365 * 24 * 3600, gt=0, description="Longest lifetime of a personal API token."
     )
     login_attempts: int = Field(
-        5, gt=0, description="Failed logins allowed per email and address in one window."
+        5, gt=0, description="Failed logins allowed per account in one window."
+    )
+    login_address_attempts: int = Field(
+        20, gt=0, description="Failed logins allowed per client address in one window."
     )
     login_window_s: int = Field(300, gt=0, description="Length of the login rate-limit window.")
     cookie_name: str = Field("headshot_session", description="Name of the web session cookie.")
@@ -196,6 +208,10 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         None, description="Bearer token that Prometheus presents to scrape `/metrics`."
     )
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="Proxies (CIDRs) whose X-Forwarded-For names the real client address.",
+    )
     host: str = Field("127.0.0.1", description="Address `headshot serve` binds.")
     port: int = Field(8443, gt=0, lt=65536, description="Port `headshot serve` binds.")
     tls_cert_file: Path | None = Field(None, description="PEM certificate; self-signed if unset.")
@@ -260,6 +276,15 @@ class Settings(BaseSettings):
     def mail_link_base(self) -> str:
         """Where links in mail point: the public URL, else this server's own address."""
         return (self.public_url or f"https://{self.host}:{self.port}").rstrip("/")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return (
+            [part.strip() for part in value.split(",") if part.strip()]
+            if isinstance(value, str)
+            else value
+        )
 
     @classmethod
     def settings_customise_sources(

@@ -35,6 +35,7 @@ from headshot.services.product_metrics import ProductStats
 from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
 from headshot.services.quotas import Quotas
+from headshot.services.ratelimit import longest_window_s
 from headshot.services.secrets import Passwords
 from headshot.services.sessions import Sessions
 from headshot.services.thumbnails import HeadshotThumbnails
@@ -274,7 +275,9 @@ def build_services(
     product_stats = ProductStats(db=db, limits=settings.quotas, clock=clock)
     services = Services(
         settings=settings,
-        maintenance=Maintenance(db=db, clock=clock, rate_window_s=settings.auth.login_window_s),
+        maintenance=Maintenance(
+            db=db, clock=clock, rate_window_s=longest_window_s(settings.auth.login_window_s)
+        ),
         metrics=make_metrics(product_stats),
         product_stats=product_stats,
         provider_keys=provider_keys,

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Response
 from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from headshot import __version__
 from headshot.api.assets import StaticAssets
@@ -62,6 +63,11 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.state.assets = StaticAssets.load(webapp.static_root())
     install_error_handlers(app)
+    if services.settings.trusted_proxies:
+        # Only these peers may name the client (X-Forwarded-For); from anyone else the
+        # header is ignored, so the login limit cannot be dodged by spoofing it.
+        trusted = [str(network) for network in services.settings.trusted_proxies]
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     api = APIRouter(prefix=API_PREFIX)
     for module in (
         config,

@@ -19,8 +19,8 @@ from headshot.domain.models import ALL_SCOPES, LoginResult, Principal, Scope, Us
 from headshot.services.audit import AuditLog, AuditView, audit_page
 from headshot.services.consent_gate import cancel_active_jobs
 from headshot.services.invitations import Invitations
+from headshot.services.login_limits import LoginLimiter
 from headshot.services.queue import JobQueue
-from headshot.services.ratelimit import RateLimiter
 from headshot.services.secrets import (
     API_TOKEN_PREFIX,
     SESSION_PREFIX,
@@ -57,8 +57,12 @@ class Accounts:
         self._passwords = passwords
         self._audit = audit
         self._clock = clock
-        self._limiter = RateLimiter(
-            limit=settings.login_attempts, window_s=settings.login_window_s, clock=clock
+        self._limiter = LoginLimiter(
+            db=db,
+            account_attempts=settings.login_attempts,
+            address_attempts=settings.login_address_attempts,
+            window_s=settings.login_window_s,
+            clock=clock,
         )
 
     def register(self, *, email: str, password: str, invite: str | None = None) -> UserView:
@@ -102,24 +106,21 @@ class Accounts:
 
     def login(self, *, email: str, password: str, client: str) -> LoginResult:
         email = email.strip().lower()
-        buckets = (f"login:email:{digest(email)}", f"login:client:{digest(client)}")
+        held = self._limiter.reserve(email=email, client=client)
         with self._db.transaction() as db:
-            for bucket in buckets:
-                self._limiter.check(db, bucket)
             user = db.scalars(select(User).where(User.email == email)).first()
-            if not self._passwords.verify(user.password_hash if user else None, password):
-                for bucket in buckets:
-                    self._limiter.hit(db, bucket)
-                user = None
-            if user is not None:
-                return self._start_session(db, user, password=password, buckets=buckets)
-        raise AuthenticationError(BAD_LOGIN, code="invalid_credentials")
+            user_id, password_hash = (user.id, user.password_hash) if user else (None, None)
+        # Verified outside any transaction: argon2 is slow and must not hold a connection.
+        if not self._passwords.verify(password_hash, password):
+            raise AuthenticationError(BAD_LOGIN, code="invalid_credentials")
+        self._limiter.succeeded(held)
+        with self._db.transaction() as db:
+            user = db.get(User, user_id) if user_id else None
+            if user is None:  # erased while the password was being checked
+                raise AuthenticationError(BAD_LOGIN, code="invalid_credentials")
+            return self._start_session(db, user, password=password)
 
-    def _start_session(
-        self, db: Session, user: User, *, password: str, buckets: tuple[str, ...]
-    ) -> LoginResult:
-        for bucket in buckets:
-            self._limiter.reset(db, bucket)
+    def _start_session(self, db: Session, user: User, *, password: str) -> LoginResult:
         if self._passwords.needs_rehash(user.password_hash):
             user.password_hash = self._passwords.hash(password)
         token = new_secret(SESSION_PREFIX)

@@ -69,8 +69,7 @@ class EmailVerification:
         """A new link on request; refused when there is nothing to confirm or when asked for
         too often (429)."""
         with self._db.transaction() as db:
-            self._resends.check(db, f"verify:user:{user_id}")
-            self._resends.hit(db, f"verify:user:{user_id}")
+            self._resends.reserve(db, f"verify:user:{user_id}")
         mail = self.mail_for(user_id)
         if mail is None:
             raise ConflictError(

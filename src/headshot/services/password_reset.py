@@ -17,7 +17,7 @@ from headshot.domain.errors import InvalidInputError, RateLimitedError
 from headshot.domain.models import Principal
 from headshot.services.account_tokens import Mail, issue, redeem, spend_all
 from headshot.services.audit import AuditLog
-from headshot.services.ratelimit import RateLimiter
+from headshot.services.ratelimit import RateLimiter, release
 from headshot.services.secrets import Passwords, digest
 from headshot.settings import AuthSettings
 from headshot.storage.db import Database
@@ -72,10 +72,9 @@ class PasswordReset:
             if user is None:
                 return None
             try:
-                self._mail_limiter.check(db, bucket)
+                self._mail_limiter.reserve(db, bucket)
             except RateLimitedError:
                 return None
-            self._mail_limiter.hit(db, bucket)
             ttl = self._settings.password_reset_ttl_s
             token = issue(db, user.id, "password_reset", now=self._clock(), ttl_s=ttl)
             self._audit.record(db, subject=user.id, actor="user", action="password.reset_mail")
@@ -97,14 +96,15 @@ class PasswordReset:
         self._check_strength(new)
         bucket = f"password:user:{principal.user_id}"
         now = self._clock()
+        # Counted (and committed) before the check, so parallel guesses cannot all get through.
         with self._db.transaction() as db:
-            self._wrong_limiter.check(db, bucket)
+            attempt = self._wrong_limiter.reserve(db, bucket)
+        with self._db.transaction() as db:
             user = db.get(User, principal.user_id)
             assert user is not None  # authenticated a moment ago
             if not self._passwords.verify(user.password_hash, current):
-                self._wrong_limiter.hit(db, bucket)
                 raise InvalidInputError(WRONG_PASSWORD, code="wrong_password")
-            self._wrong_limiter.reset(db, bucket)
+            release(db, attempt)
             user.password_hash = self._passwords.hash(new)
             keep = principal.credential_id if principal.via == "session" else None
             _revoke_everything(db, user.id, now=now, keep_session=keep, tokens=False)
