@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Response
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -35,6 +35,7 @@ from headshot.api.routes import (
     webapp,
     webhooks,
 )
+from headshot.api.text import refuse_control_characters
 from headshot.observability.metrics import metrics_response
 from headshot.services.container import Services
 
@@ -59,6 +60,7 @@ def create_app(services: Services) -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(refuse_control_characters)],
     )
     app.state.services = services
     app.state.assets = StaticAssets.load(webapp.static_root())
