@@ -12,6 +12,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from headshot.imaging.decode import encode_clean
+
 _QUALITIES = (90, 93, 95, 97)  # tried in order until the SSIM is reached
 _HEADROOM = 0.55  # head and shoulders: room above the face, in face heights
 _BELOW = 1.25  # room below the chin, in face heights
@@ -101,10 +103,7 @@ def resize_long_side(rgb: NDArray[np.uint8], long_side: int) -> NDArray[np.uint8
 
 
 def _jpeg(image: Image.Image, quality: int) -> bytes:
-    out = io.BytesIO()
-    # No exif/icc arguments and a fresh image: nothing but pixels is written.
-    image.save(out, format="JPEG", quality=quality)
-    return out.getvalue()
+    return encode_clean(image, quality=quality)[0]
 
 
 def encode_training(
@@ -140,7 +139,4 @@ def thumbnail(image: Image.Image, *, long_side: int) -> bytes:
     factor = max(image.size) // long_side
     reduced = image.reduce(factor) if factor >= 2 else image
     rgb = np.asarray(reduced.convert("RGB"), dtype=np.uint8)
-    small = Image.fromarray(resize_long_side(rgb, long_side))
-    out = io.BytesIO()
-    small.save(out, format="JPEG", quality=82)
-    return out.getvalue()
+    return _jpeg(Image.fromarray(resize_long_side(rgb, long_side)), 82)

@@ -116,9 +116,11 @@ def decode(
 
 
 def clean_original(data: bytes, *, max_pixels: int, max_side: int) -> tuple[bytes, str]:
-    """The photo to store as the "original": upright, no metadata at all (EXIF, GPS, maker notes,
-    XMP, ICC, comments). Returns `(bytes, mime)`: JPEG q95, or PNG when the image has transparency.
-    An upright sRGB JPEG keeps its compressed pixels untouched (only metadata segments are dropped).
+    """The photo to store as the "original": upright, nothing but pixels. Returns `(bytes, mime)`.
+
+    An upright sRGB JPEG is rebuilt losslessly from a whitelist of segments (`jpegstrip`: no
+    APPn payload, no comment, nothing after the first picture); anything else (other formats,
+    rotated or non-sRGB JPEGs, streams the rebuild cannot follow) goes through `encode_clean`.
     """
     with _open(data, max_pixels=max_pixels, max_side=max_side) as im:
         info = _inspect(im, data, max_pixels=max_pixels, max_side=max_side)
@@ -136,15 +138,23 @@ def clean_original(data: bytes, *, max_pixels: int, max_side: int) -> tuple[byte
     return encode_clean(upright)
 
 
-def encode_clean(image: Image.Image) -> tuple[bytes, str]:
-    """Re-encode decoded pixels with no metadata: PNG when there is alpha, else JPEG q95."""
+def encode_clean(image: Image.Image, *, quality: int = 95) -> tuple[bytes, str]:
+    """The one writer of re-encoded images: pixels only, no metadata. PNG when there is alpha
+    (with the colour under fully transparent pixels set to black, so nothing hides there), else
+    a JPEG (Pillow adds only a bare JFIF header)."""
     image.info = {}  # Pillow's encoders would otherwise copy the ICC profile and EXIF across
     out = io.BytesIO()
     if image.mode == "RGBA":
-        image.save(out, format="PNG", optimize=False)
+        _clear_hidden_colour(image).save(out, format="PNG", optimize=False)
         return out.getvalue(), "image/png"
-    image.save(out, format="JPEG", quality=95, subsampling="4:2:0")
+    image.save(out, format="JPEG", quality=quality, subsampling="4:2:0")
     return out.getvalue(), "image/jpeg"
+
+
+def _clear_hidden_colour(image: Image.Image) -> Image.Image:
+    rgba = np.array(image, dtype=np.uint8)
+    rgba[rgba[..., 3] == 0, :3] = 0
+    return Image.fromarray(rgba)  # H x W x 4 bytes: RGBA
 
 
 def _open(data: bytes, *, max_pixels: int, max_side: int) -> Image.Image:
