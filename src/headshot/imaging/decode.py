@@ -15,7 +15,6 @@ Policy (stable; the API maps the errors to 422 `format` and 413 `too_large`):
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from math import ceil
@@ -27,6 +26,7 @@ from PIL import ExifTags, Image, ImageCms
 from headshot.domain.errors import InvalidInputError, PayloadTooLargeError
 from headshot.imaging.heif import ensure_heif_opener
 from headshot.imaging.jpegstrip import strip_jpeg_metadata
+from headshot.imaging.polyglot import foreign_content
 
 _MIME = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 _MIME["HEIF"] = "image/heif"
@@ -34,14 +34,14 @@ _MIME["HEIF"] = "image/heif"
 _OPEN_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF", "GIF")
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 _SWAPS_SIDES = frozenset({5, 6, 7, 8})
-# Signatures of active content that has no business inside a photo (HTML/PHP/SVG polyglots).
-_FOREIGN = re.compile(rb"<script|<\?php|<html|<svg|<!doctype html", re.IGNORECASE)
 
 MSG_EMPTY = "The file is empty. Choose a photo and try again."
 MSG_UNKNOWN = "This file is not a photo we can read. Upload a JPEG, PNG, WebP or HEIC image."
 MSG_DAMAGED = "The file is incomplete or damaged. Take or export the photo again and re-upload it."
 MSG_ANIMATED = "Animated images are not supported. Upload a single still photo instead."
-MSG_POLYGLOT = "This file holds other data besides a photo. Export the photo again and upload that."
+MSG_POLYGLOT = (
+    "This file holds other data besides a photo: {}. Export the photo again and upload that."
+)
 
 
 @dataclass(frozen=True)
@@ -179,8 +179,9 @@ def _inspect(im: Image.Image, data: bytes, *, max_pixels: int, max_side: int) ->
         raise InvalidInputError(MSG_ANIMATED if frames > 1 else MSG_UNKNOWN, code="format")
     if fmt in ("PNG", "WEBP") and frames > 1:
         raise InvalidInputError(MSG_ANIMATED, code="format")
-    if _is_polyglot(data):
-        raise InvalidInputError(MSG_POLYGLOT, code="format")
+    foreign = foreign_content(data)
+    if foreign is not None:
+        raise InvalidInputError(MSG_POLYGLOT.format(foreign), code="format")
     width, height = im.size
     if width <= 0 or height <= 0:
         raise InvalidInputError(MSG_DAMAGED, code="format")
@@ -213,18 +214,6 @@ def _too_large_message(
         f"The image is too large{size}. The limit is {max_pixels / 1e6:.0f} megapixels and "
         f"{max_side} pixels per side; upload a smaller copy."
     )
-
-
-def _is_polyglot(data: bytes) -> bool:
-    # A ZIP appended to an image ends with its end-of-central-directory record, whose comment
-    # length must reach exactly to the end of the file: a check random pixel data cannot pass.
-    tail_start = max(0, len(data) - 65_557)
-    at = data.rfind(b"PK\x05\x06", tail_start)
-    if at >= 0 and at + 22 <= len(data):
-        comment_length = int.from_bytes(data[at + 20 : at + 22], "little")
-        if at + 22 + comment_length == len(data):
-            return True
-    return _FOREIGN.search(data) is not None
 
 
 def _orientation(im: Image.Image) -> int:
