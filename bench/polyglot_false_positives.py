@@ -45,7 +45,7 @@ def reencoded_test_photos() -> Iterator[bytes]:
         exif = image.info.get("exif", b"")
         rgb = image.convert("RGB")
         scale = (12e6 / (rgb.width * rgb.height)) ** 0.5
-        big = rgb.resize((round(rgb.width * scale), round(rgb.height * scale)), Image.BICUBIC)
+        big = rgb.resize((round(rgb.width * scale), round(rgb.height * scale)), Image.Resampling.BICUBIC)
         for quality, progressive in ((85, False), (92, False), (92, True), (97, False)):
             out = io.BytesIO()
             big.save(out, "JPEG", quality=quality, progressive=progressive, exif=exif)
@@ -56,7 +56,7 @@ def random_photo(rng: np.random.Generator, megapixels: float) -> bytes:
     width = int((megapixels * 1e6 * 4 / 3) ** 0.5)
     height = int(width * 3 / 4)
     coarse = rng.integers(0, 256, (height // 64 + 2, width // 64 + 2, 3), dtype=np.uint8)
-    smooth = np.asarray(Image.fromarray(coarse).resize((width, height), Image.BICUBIC))
+    smooth = np.asarray(Image.fromarray(coarse).resize((width, height), Image.Resampling.BICUBIC))
     texture = rng.normal(0, rng.uniform(2, 14), (height, width, 1))
     pixels = np.clip(smooth + texture, 0, 255).astype(np.uint8)
     out = io.BytesIO()
