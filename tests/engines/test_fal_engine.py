@@ -16,6 +16,8 @@ from headshot.engines.protocol import Engine, EngineRejectedError, ProviderAuthE
 from tests.engines.helpers import generation_request, poll_until_done, training_request
 from tests.fal_double import GENERATOR, TRAINER, FalDouble, Fault
 from tests.fal_double.fixtures import engine_for
+from tests.hostile_images import jpeg_layout
+from tests.imaging.jpeg_canon import JFIF_APP0_PAYLOAD
 
 
 def test_fal_engine_satisfies_the_engine_protocol(fal_engine: FalEngine) -> None:
@@ -92,6 +94,9 @@ def test_generation_splits_batches_and_fetches_images(
     assert images[0].media_type == "image/jpeg"
     assert (images[0].width, images[0].height, images[0].seed) == (1024, 1280, 42)
     assert Image.open(io.BytesIO(images[5].image)).size == (1024, 1280)
+    # The provider's file carried its parameters in a comment; only the pixels are kept.
+    assert all(b"prompt seed" not in image.image for image in images)
+    assert all(jpeg_layout(image.image).app_payloads == [JFIF_APP0_PAYLOAD] for image in images)
 
 
 def test_split_generation_reports_the_least_advanced_batch(

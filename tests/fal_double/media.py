@@ -40,7 +40,8 @@ def gradient_jpeg(width: int, height: int, *, seed: int, label: str = "") -> byt
     )
     ImageDraw.Draw(image).text((16, 16), f"seed {seed} {label}".strip(), fill=(255, 255, 255))
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=70)
+    # Like some providers, the double writes its generation parameters into the file.
+    image.save(buffer, "JPEG", quality=70, comment=f"prompt seed {seed} {label}".encode())
     return buffer.getvalue()
 
 

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
+from headshot.domain.errors import InvalidInputError, PayloadTooLargeError
 from headshot.engines.fal import payloads, results
 from headshot.engines.fal.client import DEFAULT_TIMEOUT, FalHttp, FalKey
 from headshot.engines.fal.credentials import FalCredentials
@@ -20,6 +21,7 @@ from headshot.engines.fal.storage import Acl, FalStorage, UploadPolicy
 from headshot.engines.fal.webhooks import webhook_token
 from headshot.engines.protocol import (
     EngineError,
+    EngineRejectedError,
     GeneratedImage,
     GenerationRequest,
     Handle,
@@ -29,10 +31,13 @@ from headshot.engines.protocol import (
     TrainedModel,
     TrainingRequest,
 )
+from headshot.imaging.decode import clean_original
 
 DEFAULT_API_URL = "https://api.fal.ai"  # Platform APIs: payload deletion, request listing
 MAX_WEIGHTS_BYTES = 1024 * 1024 * 1024
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
+MAX_IMAGE_PIXELS = 64_000_000
+MAX_IMAGE_SIDE = 16_384
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
@@ -212,11 +217,12 @@ class FalEngine:
             body = self._queue.result(data, key=key)
             refs, nsfw, seed = results.image_refs(body)
             for ref, flagged in zip(refs, nsfw, strict=True):
-                content, media_type = self._http.download(ref.url, max_bytes=MAX_IMAGE_BYTES)
+                content, _ = self._http.download(ref.url, max_bytes=MAX_IMAGE_BYTES)
+                content, media_type = _pixels_only(content)
                 images.append(
                     GeneratedImage(
                         image=content,
-                        media_type=ref.content_type or media_type or "image/jpeg",
+                        media_type=media_type,
                         seed=seed,  # fal reports one seed per request (batch)
                         width=ref.width or int(handle.data.get("width", 0)),
                         height=ref.height or int(handle.data.get("height", 0)),
@@ -308,3 +314,12 @@ def _requests(handle: Handle) -> list[Mapping[str, Any]]:
         raise EngineError(f"not a fal handle: {handle.engine!r}")
     listed = handle.data.get("requests")
     return list(listed) if listed is not None else [handle.data]
+
+
+def _pixels_only(content: bytes) -> tuple[bytes, str]:
+    """A provider's image may carry metadata (generation parameters in PNG text chunks, EXIF,
+    XMP): keep only its pixels, through the same sanitiser as uploaded photos."""
+    try:
+        return clean_original(content, max_pixels=MAX_IMAGE_PIXELS, max_side=MAX_IMAGE_SIDE)
+    except (InvalidInputError, PayloadTooLargeError) as exc:
+        raise EngineRejectedError(f"The provider returned an unusable image: {exc}") from exc
