@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from headshot.domain.errors import InvalidInputError, PayloadTooLargeError
+from headshot.domain.filenames import display_filename
 from headshot.services.photos import IncomingFile
 from headshot.settings import UploadLimits
 
@@ -56,7 +57,10 @@ class _Collector:
         _, params = parse_options_header(disposition)
         self._part.name = params.get(b"name", b"").decode("utf-8", "replace")
         raw_filename = params.get(b"filename")
-        self._part.filename = raw_filename.decode("utf-8", "replace") if raw_filename else None
+        # Only the display name goes further, into messages, answers and storage alike.
+        self._part.filename = (
+            display_filename(raw_filename.decode("utf-8", "replace")) if raw_filename else None
+        )
         if self._part.name == FIELD and len(self.files) >= self.limits.max_files_per_request:
             raise PayloadTooLargeError(
                 f"Send at most {self.limits.max_files_per_request} photos at a time.",

@@ -46,7 +46,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": escape_nonprintable(record.getMessage()),
             "request_id": _request_id(record),
         }
         for name, value in record.__dict__.items():
@@ -55,10 +55,31 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
-            entry["exc"] = record.exc_text
+            entry["exc"] = escape_nonprintable(record.exc_text, keep_newlines=True)
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return jsonlib.dumps(entry, default=str, ensure_ascii=False)
+
+
+def escape_nonprintable(text: str, *, keep_newlines: bool = False) -> str:
+    """`text` with control, bidi/format and other invisible characters written as escapes
+    (`\\x1b`, `\\u202e`), so a log line cannot drive a terminal, hide text or fake a new line."""
+    return "".join(
+        char
+        if char.isprintable() or (keep_newlines and char == "\n")
+        else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
+
+class PlainFormatter(logging.Formatter):
+    """The plain-text format with everything a person or caller supplied escaped."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return escape_nonprintable(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:
+        return escape_nonprintable(super().formatException(ei), keep_newlines=True)
 
 
 def _is_ours(handler: logging.Handler) -> bool:
@@ -77,7 +98,7 @@ def configure_logging(*, level: str, json: bool, stream: TextIO | None = None) -
     handler._headshot = True  # type: ignore[attr-defined]  # marks the handler we own
     handler.addFilter(RequestIdFilter())
     handler.addFilter(RedactionFilter())
-    handler.setFormatter(JsonFormatter() if json else logging.Formatter(PLAIN_FORMAT))
+    handler.setFormatter(JsonFormatter() if json else PlainFormatter(PLAIN_FORMAT))
     root.addHandler(handler)
     root.setLevel(level.upper())
     for name in ADOPTED_LOGGERS:

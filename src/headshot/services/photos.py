@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +19,7 @@ from headshot.domain.errors import (
     PayloadTooLargeError,
     PermissionDeniedError,
 )
+from headshot.domain.filenames import display_filename
 from headshot.domain.models import PhotoView, Principal, UploadRejection, UploadResult
 from headshot.domain.readiness import photo_status, photos_named_by_set
 from headshot.services.accounts import Accounts
@@ -119,6 +119,7 @@ class Photos:
         started = self._timer()
         self.ensure_can_upload(principal, session_id)
         photo_id = new_id()
+        file = IncomingFile(display_filename(file.filename), file.data)
         analysis = self._analyzer.analyze(file.data, filename=file.filename, photo_id=photo_id)
         keys = self._store_blobs(principal.user_id, photo_id, analysis)
         try:
@@ -141,7 +142,8 @@ class Photos:
                 added.append(self.add(principal, session_id, file).id)
             except (InvalidInputError, PayloadTooLargeError, ConflictError) as exc:
                 status = {PayloadTooLargeError: 413, ConflictError: 409}.get(type(exc), 422)
-                rejections.append(UploadRejection(file.filename, exc.code, exc.message, status))
+                name = display_filename(file.filename)
+                rejections.append(UploadRejection(name, exc.code, exc.message, status))
         current = {view.id: view for view in self.list(principal, session_id)}
         photos = tuple(current[i] for i in added if i in current)
         return UploadResult(photos=photos, rejections=tuple(rejections))
@@ -185,7 +187,7 @@ class Photos:
                 id=photo_id,
                 user_id=principal.user_id,
                 session_id=session.id,
-                filename=safe_filename(file.filename),
+                filename=file.filename,
                 accepted=analysis.accepted,
                 width=analysis.width,
                 height=analysis.height,
@@ -283,13 +285,6 @@ def _age(row: Photo) -> datetime:
 
 def _same_session(row: Photo) -> Any:
     return Photo.session_id == row.session_id
-
-
-def safe_filename(name: str) -> str:
-    """The base name only, printable, at most 255 characters: never a path."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    printable = "".join(c for c in base if unicodedata.category(c)[0] != "C")
-    return printable.strip()[:255] or "photo"
 
 
 def _view(row: Photo, named_by_set: frozenset[str] = frozenset()) -> PhotoView:
