@@ -36,8 +36,9 @@ def _upload(client: TestClient, headers: dict[str, str], session_id: str, data: 
     multipart = {"Content-Type": "multipart/form-data; boundary=b0undary"}
     url = f"{API}/sessions/{session_id}/photos"
     response = client.post(url, content=body, headers={**headers, **multipart})
-    _clean(response.text)
-    return response.text
+    text: str = response.text
+    _clean(text)
+    return text
 
 
 def test_every_answer_shows_the_display_name(
