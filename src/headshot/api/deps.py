@@ -34,7 +34,7 @@ def current_principal(request: Request, services: ServicesDep) -> Principal:
         if not cookie:
             raise AuthenticationError("Please sign in.", code="unauthenticated")
         principal = services.accounts.authenticate(cookie)
-        _refuse_cross_site(request)
+        _refuse_cross_site(request, services.settings.public_url)
     needed = "read" if request.method in SAFE_METHODS else "write"
     if needed not in principal.scopes:
         raise PermissionDeniedError(
@@ -43,16 +43,46 @@ def current_principal(request: Request, services: ServicesDep) -> Principal:
     return principal
 
 
-def _refuse_cross_site(request: Request) -> None:
-    # Cookie-authenticated writes must come from our own pages (CSRF defence beyond SameSite).
+def _refuse_cross_site(request: Request, public_url: str | None) -> None:
+    """CSRF defence for cookie-authenticated writes, beyond SameSite: the browser must say the
+    request comes from our own origin, by `Origin` (the origin this request was addressed to,
+    or the configured public URL's) or by `Sec-Fetch-Site: same-origin`. A write that says
+    neither is refused; `Referer` is never trusted. Bearer requests are not affected."""
     if request.method in SAFE_METHODS:
         return
     site = request.headers.get("sec-fetch-site")
     origin = request.headers.get("origin")
-    if site is not None and site not in {"same-origin", "none"}:
+    if site is not None and site != "same-origin":
         raise PermissionDeniedError("Cross-site request refused.", code="cross_site")
-    if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
-        raise PermissionDeniedError("Cross-site request refused.", code="cross_site")
+    if origin is not None:
+        if _origin(origin) not in _own_origins(request, public_url):
+            raise PermissionDeniedError("Cross-site request refused.", code="cross_site")
+        return
+    if site is None:
+        raise PermissionDeniedError(
+            "This signed-in request does not say which site it comes from, so it was refused.",
+            code="cross_site",
+        )
+
+
+def _own_origins(request: Request, public_url: str | None) -> set[str]:
+    # A browser cannot forge Host cross-site, so the origin the request was sent to is ours.
+    own = {_origin(f"{request.url.scheme}://{request.headers.get('host', '')}")}
+    return own | {_origin(public_url)} if public_url else own
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port], lower-cased, without a default port."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # a malformed port never matches
+        return "invalid"
+    default = {"https": 443, "http": 80}.get(scheme)
+    return f"{scheme}://{host}" if port in (None, default) else f"{scheme}://{host}:{port}"
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
