@@ -245,6 +245,7 @@ def build_services(
     invitations = Invitations(
         db=db, audit=audit, clock=clock, default_ttl_days=settings.invite_ttl_days
     )
+    notifier = make_notifier(settings)
     accounts = Accounts(
         db=db,
         settings=settings.auth,
@@ -254,8 +255,8 @@ def build_services(
         queue=queue,
         signup=settings.effective_signup,
         invitations=invitations,
+        notifier=notifier,
     )
-    notifier = make_notifier(settings)
     analyzer = ImagingAnalyzer(validator)
     photos = Photos(
         db=db,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -11,7 +13,6 @@ from sqlalchemy.orm import Session
 from headshot.domain.consent import BIOMETRIC_PURPOSE, CONSENT_VERSION
 from headshot.domain.errors import (
     AuthenticationError,
-    ConflictError,
     InvalidInputError,
     PermissionDeniedError,
 )
@@ -20,6 +21,8 @@ from headshot.services.audit import AuditLog, AuditView, audit_page
 from headshot.services.consent_gate import cancel_active_jobs
 from headshot.services.invitations import Invitations
 from headshot.services.login_limits import LoginLimiter
+from headshot.services.notify import Notifier
+from headshot.services.password_policy import check_new_password
 from headshot.services.queue import JobQueue
 from headshot.services.secrets import (
     API_TOKEN_PREFIX,
@@ -30,10 +33,18 @@ from headshot.services.secrets import (
 )
 from headshot.settings import AuthSettings, SignupMode
 from headshot.storage.db import Database
-from headshot.storage.records import ApiToken, AuthSession, Consent, User
+from headshot.storage.records import ApiToken, AuthSession, Consent, User, new_id
 
 ACTIVITY_RESOLUTION = timedelta(hours=1)
 BAD_LOGIN = "That email and password do not match an account."
+EXISTING_ACCOUNT_SUBJECT = "Someone tried to create an account with your email"
+EXISTING_ACCOUNT_BODY = (
+    "Someone (perhaps you) tried to create a Headshot account with this email address, which "
+    "already has one. Nothing was changed. If it was you, sign in with your password instead; "
+    "if you have forgotten it, you can reset it from the sign-in page. If it was not you, you "
+    "can ignore this message."
+)
+log = logging.getLogger(__name__)
 
 
 class Accounts:
@@ -48,7 +59,9 @@ class Accounts:
         queue: JobQueue | None = None,
         signup: SignupMode = "open",
         invitations: Invitations | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
+        self._notifier = notifier
         self._db = db
         self._signup = signup
         self._invitations = invitations
@@ -66,31 +79,47 @@ class Accounts:
         )
 
     def register(self, *, email: str, password: str, invite: str | None = None) -> UserView:
+        """Create an account. For an email that already has one, nothing is created (nor an
+        invitation spent) and the answer looks the same (a new-looking account), so registration
+        cannot be used to learn who has an account; the owner is told by mail instead."""
         email = email.strip().lower()
         self._check_signup_allowed(invite)
-        if len(password) < self._settings.min_password_length:
-            raise InvalidInputError(
-                f"Choose a password of at least {self._settings.min_password_length} characters.",
-                code="weak_password",
-            )
+        check_new_password(password, email=email, min_length=self._settings.min_password_length)
+        password_hash = self._passwords.hash(password)  # also for a known email: same timing
         with self._db.transaction() as db:
-            if db.scalars(select(User.id).where(User.email == email)).first():
-                raise ConflictError(
-                    "An account with that email already exists.", code="email_taken"
-                )
             now = self._clock()
-            user = User(
-                email=email,
-                password_hash=self._passwords.hash(password),
-                created_at=now,
-                last_active_at=now,
-            )
-            db.add(user)
-            db.flush()
-            if invite and self._invitations is not None:
-                self._invitations.redeem(db, invite, email=email, user_id=user.id)
-            self._audit.record(db, subject=user.id, actor="user", action="account.register")
-            return _user_view(db, user)
+            existing = db.scalars(select(User.id).where(User.email == email)).first()
+            if existing is not None:
+                self._audit.record(
+                    db, subject=existing, actor="user", action="account.register_existing"
+                )
+                view = UserView(new_id(), email, now, False, None, False)
+            else:
+                user = User(
+                    email=email, password_hash=password_hash, created_at=now, last_active_at=now
+                )
+                db.add(user)
+                db.flush()
+                if invite and self._invitations is not None:
+                    self._invitations.redeem(db, invite, email=email, user_id=user.id)
+                self._audit.record(db, subject=user.id, actor="user", action="account.register")
+                view = _user_view(db, user)
+        if existing is not None:
+            self._tell_owner(email)
+        return view
+
+    def _tell_owner(self, email: str) -> None:
+        if self._notifier is None:
+            return
+        notifier = self._notifier
+        # Sent from a thread: a slow mail server must not make this answer slower than a new
+        # account's, which would tell the caller that the email is known after all.
+        threading.Thread(
+            target=_send_quietly,
+            args=(notifier, email),
+            name="headshot-register-notice",
+            daemon=True,
+        ).start()
 
     def _check_signup_allowed(self, invite: str | None) -> None:
         if self._signup == "closed":
@@ -284,3 +313,10 @@ def _cursor_id(cursor: str | None) -> int | None:
     if not cursor.isdigit() or len(cursor) > 18:
         raise InvalidInputError("That page cursor is not valid.", code="invalid_cursor")
     return int(cursor)
+
+
+def _send_quietly(notifier: Notifier, email: str) -> None:
+    try:
+        notifier.send(to=email, subject=EXISTING_ACCOUNT_SUBJECT, body=EXISTING_ACCOUNT_BODY)
+    except Exception:  # best effort: the person can still sign in or reset their password
+        log.warning("could not send the existing-account notice", exc_info=True)
