@@ -20,6 +20,7 @@ from headshot.api.routes import (
     auth,
     config,
     datasets,
+    docs,
     events,
     gallery,
     generations,
@@ -57,7 +58,7 @@ def create_app(services: Services) -> FastAPI:
         description="Professional headshots from selfies. Errors are "
         '`{"error": {"code", "message", "details"}}`.',
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served by `routes.docs` from our own origin, under our CSP
         redoc_url=None,
         lifespan=lifespan,
         dependencies=[Depends(refuse_control_characters)],
@@ -88,6 +89,7 @@ def create_app(services: Services) -> FastAPI:
         webhooks,
         receipts,
         datasets,
+        docs,
     ):
         api.include_router(module.router)
     app.include_router(api)

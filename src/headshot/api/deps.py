@@ -6,7 +6,8 @@ import hmac
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from headshot.domain.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from headshot.domain.models import Principal
@@ -23,14 +24,38 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def current_principal(request: Request, services: ServicesDep) -> Principal:
+class _SessionCookie(APIKeyCookie):
+    """The web session cookie, read under the configured name (OpenAPI shows the default)."""
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        return request.cookies.get(get_services(request).settings.auth.cookie_name) or None
+
+
+# Declared as security schemes, so the OpenAPI document says how every operation that needs a
+# caller authenticates.
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="`access_token` from POST /api/v1/auth/login, or a personal API token.",
+)
+SESSION_COOKIE = _SessionCookie(
+    name="headshot_session",
+    auto_error=False,
+    scheme_name="cookie",
+    description="The web app's session cookie (`HEADSHOT_AUTH__COOKIE_NAME`); a write also "
+    "needs a same-origin `Origin` or `Sec-Fetch-Site` header.",
+)
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+SessionCookie = Annotated[str | None, Security(SESSION_COOKIE)]
+
+
+def current_principal(
+    request: Request, services: ServicesDep, bearer: BearerCredentials, cookie: SessionCookie
+) -> Principal:
     """The authenticated caller, from a bearer token or the web session cookie."""
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if header and scheme.lower() == "bearer" and secret.strip():
-        principal = services.accounts.authenticate(secret.strip())
+    if bearer is not None:
+        principal = services.accounts.authenticate(bearer.credentials.strip())
     else:
-        cookie = request.cookies.get(services.settings.auth.cookie_name)
         if not cookie:
             raise AuthenticationError("Please sign in.", code="unauthenticated")
         principal = services.accounts.authenticate(cookie)
