@@ -36,7 +36,7 @@ def test_openapi_declares_bearer_and_cookie_schemes(client: TestClient) -> None:
     schemes = spec["components"]["securitySchemes"]
     assert schemes["bearer"] == {**schemes["bearer"], "type": "http", "scheme": "bearer"}
     assert schemes["cookie"]["in"] == "cookie" and schemes["cookie"]["name"] == "headshot_session"
-    both = [{"bearer": []}, {"cookie": []}]
+    both: list[dict[str, list[str]]] = [{"bearer": []}, {"cookie": []}]
     assert spec["paths"][f"{API}/me"]["get"]["security"] == both
     assert spec["paths"][f"{API}/sessions/{{session_id}}/photos"]["post"]["security"] == both
     assert "security" not in spec["paths"][f"{API}/auth/login"]["post"]

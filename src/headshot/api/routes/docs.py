@@ -1,6 +1,7 @@
-"""`/api/v1/docs`: Swagger UI served from our own origin (Swagger UI 5 assets from the
-`swagger-ui-bundle-v2` package; version 4 cannot read OpenAPI 3.1), so it works under the strict Content-Security-Policy: no CDN, no inline script (the
-start-up script is a file of ours), no inline style markup."""
+"""`/api/v1/docs`: Swagger UI served from our own origin, so it works under the strict
+Content-Security-Policy: no CDN, no inline script (the start-up script is a file of ours). The
+assets are Swagger UI 5 from the `swagger-ui-bundle-v2` package (version 4 cannot read the
+OpenAPI 3.1 document FastAPI writes)."""
 
 from __future__ import annotations
 
