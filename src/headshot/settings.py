@@ -52,6 +52,19 @@ class UploadLimits(BaseModel):
     max_photos_per_session: int = Field(
         60, gt=0, description="Most photos one batch holds (refused uploads are not kept)."
     )
+    max_inflight_bytes: int = Field(
+        256 * 1024 * 1024,
+        gt=0,
+        description="Upload bytes held in memory by the whole server at once; more waits (503).",
+    )
+    check_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 2,
+        gt=0,
+        description="Photo checks run at once (about the number of cores).",
+    )
+    check_queue: int = Field(
+        16, ge=0, description="Uploads that may wait for a check; beyond that they get 503."
+    )
 
 
 class AuthSettings(BaseModel):

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from headshot import __version__
+from headshot.api.admission import UploadAdmission
 from headshot.api.assets import StaticAssets
 from headshot.api.deps import MetricsReader
 from headshot.api.errors import install_error_handlers
@@ -41,6 +42,7 @@ from headshot.observability.metrics import metrics_response
 from headshot.services.container import Services
 
 API_PREFIX = "/api/v1"
+RETRY_BUSY_UPLOAD_S = 3  # about the time a few photo checks take
 
 
 def create_app(services: Services) -> FastAPI:
@@ -65,6 +67,13 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     app.state.assets = StaticAssets.load(webapp.static_root())
+    limits = services.settings.uploads
+    app.state.admission = UploadAdmission(
+        workers=limits.check_workers,
+        queue=limits.check_queue,
+        max_bytes=limits.max_inflight_bytes,
+        retry_after_s=RETRY_BUSY_UPLOAD_S,
+    )
     install_error_handlers(app)
     if services.settings.trusted_proxies:
         # Only these peers may name the client (X-Forwarded-For); from anyone else the

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from headshot.api.admission import UploadAdmission
 from headshot.domain.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from headshot.domain.models import Principal
 from headshot.services.container import Services
@@ -140,6 +141,14 @@ def require_metrics_reader(request: Request, services: ServicesDep) -> None:
 
 
 MetricsReader = Annotated[None, Depends(require_metrics_reader)]
+
+
+def get_admission(request: Request) -> UploadAdmission:
+    admission: UploadAdmission = request.app.state.admission
+    return admission
+
+
+Admission = Annotated[UploadAdmission, Depends(get_admission)]
 
 
 def client_address(request: Request) -> str:

@@ -22,6 +22,7 @@ STATUS: dict[type[errors.HeadshotError], int] = {
     errors.AuthenticationError: 401,
     errors.PermissionDeniedError: 403,
     errors.RateLimitedError: 429,
+    errors.ServerBusyError: 503,
 }
 
 _HTTP_CODES = {
@@ -39,7 +40,7 @@ def error_response(
 ) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "details": details or {}}}
     headers = {}
-    if status == 429 and details and "retry_after_s" in details:
+    if status in (429, 503) and details and "retry_after_s" in details:
         headers["Retry-After"] = str(details["retry_after_s"])
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"

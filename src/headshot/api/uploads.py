@@ -1,12 +1,13 @@
 """Streaming multipart reading with limits enforced as bytes arrive.
 
 Files are kept in memory only (never spooled to a temporary file, which would put plaintext
-photos on disk), so the per-request limit bounds memory. Any violation refuses the whole request.
+photos on disk), so the per-request limit bounds each request's memory and `on_received` lets the
+caller count the bytes against a server-wide budget. Any violation refuses the whole request.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -91,7 +92,11 @@ class _Collector:
 
 
 async def read_photo_files(
-    chunks: AsyncIterator[bytes], *, content_type: str | None, limits: UploadLimits
+    chunks: AsyncIterator[bytes],
+    *,
+    content_type: str | None,
+    limits: UploadLimits,
+    on_received: Callable[[int], None] | None = None,
 ) -> list[IncomingFile]:
     """Parse a multipart body with one or many `files` parts, enforcing every limit."""
     boundary = _boundary(content_type)
@@ -107,6 +112,8 @@ async def read_photo_files(
                 code="too_large",
                 details={"limit_bytes": limits.max_request_bytes},
             )
+        if on_received is not None:
+            on_received(received)
         try:
             parser.write(chunk)
         except (PayloadTooLargeError, InvalidInputError):

@@ -7,9 +7,10 @@
     ├── PayloadTooLargeError       413  (bytes or pixels over a limit)
     ├── AuthenticationError        401
     ├── PermissionDeniedError      403  (e.g. consent_required, missing token scope)
-    └── RateLimitedError           429  (carries retry_after_s)
-        ├── QuotaExceededError          a person's trainings or images for the period
-        └── SpendCapReachedError        the instance's daily provider budget
+    ├── RateLimitedError           429  (carries retry_after_s)
+    │   ├── QuotaExceededError          a person's trainings or images for the period
+    │   └── SpendCapReachedError        the instance's daily provider budget
+    └── ServerBusyError            503  (carries retry_after_s; try the same request again)
 
 Messages are plain sentences for a person; they never contain paths, secrets or other users' data.
 """
@@ -74,3 +75,11 @@ class SpendCapReachedError(RateLimitedError):
     """The instance's daily provider budget is used up for everyone (429, until midnight UTC)."""
 
     code = "spend_cap_reached"
+
+
+class ServerBusyError(HeadshotError):
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, details={"retry_after_s": retry_after_s})
+        self.retry_after_s = retry_after_s

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from headshot.api.deps import CurrentUser, ServicesDep
+from headshot.api.deps import Admission, CurrentUser, ServicesDep
 from headshot.api.errors import error_response
 from headshot.api.routes.receipts import deleted
 from headshot.api.schemas import ErrorOut, PhotoPatch, PhotoReportOut, PhotosOut, SetReportOut
@@ -36,20 +37,32 @@ UPLOAD_BODY = {
     "/sessions/{session_id}/photos",
     status_code=status.HTTP_201_CREATED,
     openapi_extra={"requestBody": UPLOAD_BODY},
-    responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 403: {"model": ErrorOut}},
+    responses={
+        413: {"model": ErrorOut},
+        422: {"model": ErrorOut},
+        403: {"model": ErrorOut},
+        503: {"model": ErrorOut, "description": "Busy: retry after `Retry-After` seconds."},
+    },
 )
 async def upload_photos(
-    session_id: str, request: Request, principal: CurrentUser, services: ServicesDep
+    session_id: str,
+    request: Request,
+    principal: CurrentUser,
+    services: ServicesDep,
+    admission: Admission,
 ) -> Response:
-    """Store and validate one or many photos (multipart field `files`)."""
+    """Store and validate one or many photos (multipart field `files`). When the server is
+    busy the answer is 503 with `Retry-After`: send the same request again then."""
     photos = services.photos
     await run_in_threadpool(photos.ensure_can_upload, principal, session_id)
-    files = await read_photo_files(
-        request.stream(),
-        content_type=request.headers.get("content-type"),
-        limits=services.settings.uploads,
-    )
-    result = await run_in_threadpool(photos.add_many, principal, session_id, files)
+    with admission.admit(_declared_length(request)) as ticket:
+        files = await read_photo_files(
+            request.stream(),
+            content_type=request.headers.get("content-type"),
+            limits=services.settings.uploads,
+            on_received=ticket.hold,
+        )
+        result = await admission.check(partial(photos.add_many, principal, session_id, files))
     if not result.photos:
         first = result.rejections[0]
         status_code = 413 if any(r.status == 413 for r in result.rejections) else first.status
@@ -59,6 +72,11 @@ async def upload_photos(
     reports += [PhotoReportOut.rejected(r) for r in result.rejections]
     body = PhotosOut(photos=reports).model_dump(mode="json")
     return JSONResponse(body, status_code=status.HTTP_201_CREATED)
+
+
+def _declared_length(request: Request) -> int:
+    declared = request.headers.get("content-length", "")
+    return int(declared) if declared.isdigit() else 0
 
 
 @router.get("/sessions/{session_id}/photos")

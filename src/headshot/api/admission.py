@@ -1,0 +1,79 @@
+"""Admission control for photo uploads.
+
+Photo checks are CPU-bound: running more of them at once than there are cores only adds latency.
+So checks run in at most `workers` threads of their own (an anyio limiter separate from the
+default thread pool, which light requests such as readiness, gallery and status keep to
+themselves), at most `queue` more uploads wait for one, and the bytes of every upload held in
+memory count against one server-wide budget. An upload beyond either bound is answered at once
+with 503 and `Retry-After`; the web app's queue keeps the photo and tries again.
+
+The counters are only touched from the event loop (one thread), so they need no lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import anyio
+import anyio.to_thread
+
+from headshot.domain.errors import ServerBusyError
+
+T = TypeVar("T")
+BUSY = "Many photos are being checked right now. Yours will be sent again in a moment."
+
+
+class UploadAdmission:
+    def __init__(self, *, workers: int, queue: int, max_bytes: int, retry_after_s: int) -> None:
+        self._limiter = anyio.CapacityLimiter(workers)
+        self._capacity = workers + queue
+        self._max_bytes = max_bytes
+        self._retry_after_s = retry_after_s
+        self.admitted = 0
+        self.held_bytes = 0
+
+    @contextmanager
+    def admit(self, declared_bytes: int) -> Iterator[UploadTicket]:
+        """Let one upload in (raises `ServerBusyError` when full) until the block ends."""
+        if self.admitted >= self._capacity:
+            raise self.busy()
+        ticket = UploadTicket(self)
+        self.admitted += 1
+        try:
+            ticket.hold(declared_bytes)
+            yield ticket
+        finally:
+            self.admitted -= 1
+            self.held_bytes -= ticket.held
+
+    def busy(self) -> ServerBusyError:
+        return ServerBusyError(BUSY, retry_after_s=self._retry_after_s)
+
+    def grow(self, ticket: UploadTicket, total: int) -> None:
+        """Raise the ticket's hold to `total` bytes, or raise `ServerBusyError`."""
+        extra = total - ticket.held
+        if extra <= 0:
+            return
+        # One upload alone is always let in: the per-request limit bounds it already.
+        if self.held_bytes > ticket.held and self.held_bytes + extra > self._max_bytes:
+            raise self.busy()
+        self.held_bytes += extra
+        ticket.held = total
+
+    async def check(self, work: Callable[[], T]) -> T:
+        """Run a photo check in one of the bounded check threads."""
+        return await anyio.to_thread.run_sync(work, limiter=self._limiter)
+
+
+class UploadTicket:
+    """One admitted upload: how many of its bytes it holds in memory."""
+
+    def __init__(self, admission: UploadAdmission) -> None:
+        self._admission = admission
+        self.held = 0
+
+    def hold(self, total_bytes: int) -> None:
+        """Count the upload's bytes received so far (raises `ServerBusyError` over budget)."""
+        self._admission.grow(self, total_bytes)

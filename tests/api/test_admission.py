@@ -1,0 +1,101 @@
+"""Admission control: bounded photo checks in their own threads, a bounded wait, a server-wide
+byte budget, and 503 + Retry-After beyond them."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+import pytest
+from fastapi.testclient import TestClient
+
+from headshot.api.admission import UploadAdmission
+from headshot.api.app import create_app
+from headshot.domain.errors import ServerBusyError
+from headshot.services.container import Services
+from tests.api.conftest import sign_up
+from tests.api.photo_helpers import portrait_bytes
+
+API = "/api/v1"
+
+
+def _admission(**overrides: int) -> UploadAdmission:
+    values = {"workers": 1, "queue": 1, "max_bytes": 100, "retry_after_s": 3, **overrides}
+    return UploadAdmission(**values)
+
+
+def test_uploads_beyond_the_checks_and_their_queue_are_refused() -> None:
+    admission = _admission(workers=1, queue=1)
+    with admission.admit(0), admission.admit(0):
+        with pytest.raises(ServerBusyError) as busy, admission.admit(0):
+            pass
+        assert busy.value.retry_after_s == 3
+    with admission.admit(0):
+        assert admission.admitted == 1
+
+
+def test_upload_bytes_share_one_budget_but_one_upload_always_fits() -> None:
+    admission = _admission(workers=4, queue=0, max_bytes=100)
+    with admission.admit(500) as alone:
+        assert alone.held == 500  # alone: the per-request limit bounds it
+    with admission.admit(80) as first, admission.admit(0) as second:
+        second.hold(20)
+        with pytest.raises(ServerBusyError):
+            second.hold(21)
+        first.hold(80)
+    assert admission.held_bytes == 0 and admission.admitted == 0
+
+
+def test_checks_run_bounded_and_apart_from_light_requests() -> None:
+    admission = _admission(workers=2, queue=10)
+    running, most = 0, 0
+    lock = threading.Lock()
+    release = threading.Event()
+
+    def check() -> None:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        release.wait(5)
+        with lock:
+            running -= 1
+
+    async def scenario() -> float:
+        async with anyio.create_task_group() as group:
+            for _ in range(6):
+                group.start_soon(admission.check, check)
+            await anyio.sleep(0.2)
+            started = time.monotonic()
+            # A light request's thread work is not queued behind the blocked checks.
+            await anyio.to_thread.run_sync(lambda: None)
+            waited = time.monotonic() - started
+            release.set()
+        return waited
+
+    waited = anyio.run(scenario)
+    assert most == 2 and waited < 1.0
+
+
+def test_a_busy_server_answers_503_with_retry_after(
+    make_services: Callable[..., Services], testdata: Path
+) -> None:
+    services = make_services(uploads={"check_workers": 1, "check_queue": 0})
+    app = create_app(services)
+    with TestClient(app, base_url="https://testserver") as client:
+        headers = sign_up(client, "busy@example.com")
+        session_id = client.post(f"{API}/sessions", json={}, headers=headers).json()["id"]
+        files = [("files", ("me.jpg", portrait_bytes(testdata), "image/jpeg"))]
+        url = f"{API}/sessions/{session_id}/photos"
+        with app.state.admission.admit(0):  # every check slot taken
+            busy = client.post(url, files=files, headers=headers)
+            assert busy.status_code == 503 and busy.headers["Retry-After"] == "3"
+            assert busy.json()["error"]["code"] == "busy"
+            readiness = client.get(f"{API}/sessions/{session_id}/readiness", headers=headers)
+            assert readiness.status_code == 200
+        assert client.post(url, files=files, headers=headers).status_code == 201
+        assert app.state.admission.admitted == 0 and app.state.admission.held_bytes == 0
