@@ -45,7 +45,8 @@ def reencoded_test_photos() -> Iterator[bytes]:
         exif = image.info.get("exif", b"")
         rgb = image.convert("RGB")
         scale = (12e6 / (rgb.width * rgb.height)) ** 0.5
-        big = rgb.resize((round(rgb.width * scale), round(rgb.height * scale)), Image.Resampling.BICUBIC)
+        size = (round(rgb.width * scale), round(rgb.height * scale))
+        big = rgb.resize(size, Image.Resampling.BICUBIC)
         for quality, progressive in ((92, False), (95, True)):
             out = io.BytesIO()
             big.save(out, "JPEG", quality=quality, progressive=progressive, exif=exif)
