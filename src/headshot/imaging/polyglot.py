@@ -2,10 +2,10 @@
 script text that would run if the file were ever opened as something other than a picture.
 
 Compressed pixel data is close to random bytes, so short signatures turn up in it by chance: a
-bare `<svg` is found in about 1 % of 4 MB camera JPEGs and in rendered headshots. A signature
-therefore counts only as the start of a tag followed by a run of text (`TEXT_RUN` printable
-bytes), which random data produces about once in 10^8 files of that size. `docs/validation.md`
-gives the measured false-positive rate.
+bare `<svg` is found in about 1 % of 4.4 MB camera JPEGs and in rendered headshots. A signature
+therefore counts only as the start of a tag followed by a separator and a run of `TEXT_RUN`
+printable bytes, which random bytes produce about once in 10^7 files of that size.
+`docs/validation.md` gives the measured false-positive rate.
 """
 
 from __future__ import annotations
