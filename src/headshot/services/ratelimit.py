@@ -2,7 +2,7 @@
 
 An attempt is *reserved* (counted) in one atomic upsert before the work it guards runs, so
 parallel attempts cannot all pass a check made before any of them is counted. A bucket that
-runs over its limit records a lockout; each further lockout within `BACKOFF_STEPS` windows
+runs over its limit records a lockout (remembered for `longest_window_s`); each further lockout
 doubles the length of the window, up to `2**BACKOFF_STEPS` times the base.
 """
 
