@@ -1,0 +1,180 @@
+"""N simulated people at once against a real `headshot serve` on loopback.
+
+Run: `uv run python bench/load_people.py --people N [--photos 12] [--train]`. Each person signs
+up, consents, creates a batch and uploads its photos two at a time (as the web app's queue
+does, sending a photo again after `Retry-After` when the server answers 503), while a light
+reader per person asks for the batch's readiness and the gallery every half second. With
+`--train` each person then trains and generates one look (the offline studio engine). Prints
+JSON: errors (any answer other than 2xx and honoured 503s), busy answers, upload p50/p95, light
+request p50/p95, and the server's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import statistics
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from api_upload import free_port, peak_rss_mb, phone_photos, start_server
+
+PASSWORD = "benchmark password"
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.uploads: list[float] = []
+        self.light: list[float] = []
+        self.errors: list[str] = []
+        self.busy = 0
+
+    def add(self, kind: list[float], started: float) -> None:
+        with self.lock:
+            kind.append((time.perf_counter() - started) * 1000)
+
+    def error(self, what: str) -> None:
+        with self.lock:
+            self.errors.append(what)
+
+
+def person(
+    base: str, context: Any, number: int, photos: list[bytes], tally: Tally, train: bool
+) -> None:
+    with httpx.Client(base_url=base, verify=context, timeout=120) as client:
+        email = f"p{number}@example.com"
+        client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
+        login = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        client.cookies.clear()
+        client.post("/api/v1/me/consent", json={"biometric_processing": True})
+        session = client.post("/api/v1/sessions", json={"name": "load"}).json()["id"]
+        done = threading.Event()
+        reader = threading.Thread(target=_read_lightly, args=(client, session, tally, done))
+        reader.start()
+        try:
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(lambda p: _upload(client, session, p, tally), enumerate(photos)))
+            if train:
+                _train_and_generate(client, session, tally)
+        finally:
+            done.set()
+            reader.join()
+
+
+def _upload(client: httpx.Client, session: str, item: tuple[int, bytes], tally: Tally) -> None:
+    url = f"/api/v1/sessions/{session}/photos"
+    for _ in range(30):
+        started = time.perf_counter()
+        answer = client.post(url, files={"files": (f"p{item[0]}.jpg", item[1], "image/jpeg")})
+        if answer.status_code == 503:
+            with tally.lock:
+                tally.busy += 1
+            time.sleep(float(answer.headers.get("Retry-After", "1")))
+            continue
+        tally.add(tally.uploads, started)
+        if answer.status_code != 201:
+            tally.error(f"upload {answer.status_code}")
+        return
+    tally.error("upload never admitted")
+
+
+def _read_lightly(client: httpx.Client, session: str, tally: Tally, done: threading.Event) -> None:
+    while not done.wait(0.5):
+        for path in (f"/api/v1/sessions/{session}/readiness", "/api/v1/headshots"):
+            started = time.perf_counter()
+            answer = client.get(path)
+            tally.add(tally.light, started)
+            if answer.status_code != 200:
+                tally.error(f"light {answer.status_code}")
+
+
+def _train_and_generate(client: httpx.Client, session: str, tally: Tally) -> None:
+    training = client.post(f"/api/v1/sessions/{session}/trainings", json={})
+    if training.status_code != 202:
+        tally.error(f"training {training.status_code}")
+        return
+    model = _wait(client, f"/api/v1/trainings/{training.json()['id']}")
+    if model is None:
+        tally.error("training did not finish")
+        return
+    look = {"background": "studio-grey", "attire": "as-is", "lighting": "soft-studio"}
+    generation = client.post("/api/v1/generations", json={"model_id": model, "looks": [look]})
+    if generation.status_code != 202:
+        tally.error(f"generation {generation.status_code}")
+        return
+    if _wait(client, f"/api/v1/generations/{generation.json()['id']}") is None:
+        tally.error("generation did not finish")
+
+
+def _wait(client: httpx.Client, path: str) -> str | None:
+    for _ in range(600):
+        body = client.get(path).json()
+        if body.get("status") == "succeeded":
+            return str(body["id"])
+        if body.get("status") in ("failed", "cancelled"):
+            return None
+        time.sleep(1)
+    return None
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    if len(values) < 2:
+        only = round(values[0]) if values else 0
+        return {"p50_ms": only, "p95_ms": only}
+    cuts = statistics.quantiles(values, n=20, method="inclusive")
+    return {"p50_ms": round(statistics.median(values)), "p95_ms": round(cuts[18])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=8)
+    parser.add_argument("--photos", type=int, default=12)
+    parser.add_argument("--train", action="store_true")
+    args = parser.parse_args()
+    photos = phone_photos(args.photos)
+    tally = Tally()
+    with tempfile.TemporaryDirectory() as folder:
+        port = free_port()
+        server, context = start_server(Path(folder), port)
+        base = f"https://localhost:{port}"
+        try:
+            started = time.perf_counter()
+            with ThreadPoolExecutor(args.people) as pool:
+                for future in [
+                    pool.submit(person, base, context, n, photos, tally, args.train)
+                    for n in range(args.people)
+                ]:
+                    future.result()
+            wall = time.perf_counter() - started
+            rss = peak_rss_mb(server.pid)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+    print(
+        json.dumps(
+            {
+                "people": args.people,
+                "photos_each": args.photos,
+                "wall_s": round(wall, 1),
+                "errors": len(tally.errors),
+                "error_kinds": sorted(set(tally.errors)),
+                "busy_503": tally.busy,
+                "upload": _percentiles(tally.uploads),
+                "readiness_and_gallery": _percentiles(tally.light),
+                "server_peak_rss_mb": round(rss),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
