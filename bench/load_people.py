@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import statistics
 import tempfile
@@ -142,6 +143,8 @@ def main() -> None:
     args = parser.parse_args()
     photos = phone_photos(args.photos)
     tally = Tally()
+    # Every simulated person signs in from the same loopback address at the same moment.
+    os.environ.setdefault("HEADSHOT_AUTH__LOGIN_ADDRESS_ATTEMPTS", str(4 * args.people))
     with tempfile.TemporaryDirectory() as folder:
         port = free_port()
         server, context = start_server(Path(folder), port)
