@@ -4,7 +4,8 @@ Run: `uv run python bench/load_people.py --people N [--photos 12] [--train]`. Ea
 up, consents, creates a batch and uploads its photos two at a time (as the web app's queue
 does, sending a photo again after `Retry-After` when the server answers 503), while a light
 reader per person asks for the batch's readiness and the gallery every half second. With
-`--train` each person then trains and generates one look (the offline studio engine). Prints
+`--train` the photos are distinct shared photos of one person (a set that can be trained on) and
+each person then trains and generates one look (the offline studio engine). Prints
 JSON: errors (any answer other than 2xx and honoured 503s), busy answers, upload p50/p95, light
 request p50/p95, and the server's peak RSS.
 """
@@ -12,6 +13,7 @@ request p50/p95, and the server's peak RSS.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import signal
@@ -24,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from PIL import Image
 
-from api_upload import free_port, peak_rss_mb, phone_photos, start_server
+from api_upload import faces_dir, free_port, peak_rss_mb, phone_photos, start_server
 
 PASSWORD = "benchmark password"
 
@@ -127,6 +130,19 @@ def _wait(client: httpx.Client, path: str) -> str | None:
     return None
 
 
+def person_photos(count: int) -> list[bytes]:
+    """Distinct photos of one person (a set that can be trained on), 2048 px at most."""
+    folder = faces_dir().parent / "person"
+    photos = []
+    for path in sorted(folder.glob("*.jpg"))[:count]:
+        image = Image.open(path).convert("RGB")
+        image.thumbnail((2048, 2048))
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=88)
+        photos.append(out.getvalue())
+    return photos
+
+
 def _percentiles(values: list[float]) -> dict[str, float]:
     if len(values) < 2:
         only = round(values[0]) if values else 0
@@ -141,7 +157,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=12)
     parser.add_argument("--train", action="store_true")
     args = parser.parse_args()
-    photos = phone_photos(args.photos)
+    photos = person_photos(args.photos) if args.train else phone_photos(args.photos)
     tally = Tally()
     # Every simulated person signs in from the same loopback address at the same moment.
     os.environ.setdefault("HEADSHOT_AUTH__LOGIN_ADDRESS_ATTEMPTS", str(4 * args.people))
