@@ -22,7 +22,7 @@ from headshot.settings import Settings, load_settings
 from headshot.storage.crypto import MasterKeyring
 from headshot.storage.db import Database
 from headshot.storage.vault import Vault
-from headshot.wiring import build_runtime, system_clock
+from headshot.wiring import build_runtime, open_database, system_clock
 
 
 def rotate_master_key() -> int:
@@ -32,8 +32,7 @@ def rotate_master_key() -> int:
 
     settings = load_settings()
     key_file = settings.data_dir / "master.key"
-    db = Database.from_url(settings.effective_database_url)
-    try:
+    with open_database(settings) as db:
         if settings.master_key:
             # Configured keys rotate by configuration: new key current, old one in previous.
             ring = load_master_keyring(
@@ -51,8 +50,6 @@ def rotate_master_key() -> int:
         in_use = Vault.master_keys_in_use(store) | provider_keys.master_keys_in_use()
         retire_previous(key_file, in_use=in_use)
         return count
-    finally:
-        db.dispose()
 
 
 def _provider_keys(db: Database, ring: MasterKeyring) -> ProviderKeys:
@@ -100,35 +97,27 @@ def set_operator(email: str, *, operator: bool) -> bool:
 
     from headshot.storage.records import User
 
-    db = Database.from_url(load_settings().effective_database_url)
-    try:
-        with db.transaction() as session:
-            user = session.scalars(select(User).where(User.email == email.lower())).first()
-            if user is None:
-                return False
-            user.is_operator = operator
-            action = "operator.grant" if operator else "operator.revoke"
-            AuditLog(clock=system_clock).record(
-                session, subject=user.id, actor="operator", action=action
-            )
-            return True
-    finally:
-        db.dispose()
+    with open_database(load_settings()) as db, db.transaction() as session:
+        user = session.scalars(select(User).where(User.email == email.lower())).first()
+        if user is None:
+            return False
+        user.is_operator = operator
+        action = "operator.grant" if operator else "operator.revoke"
+        AuditLog(clock=system_clock).record(
+            session, subject=user.id, actor="operator", action=action
+        )
+        return True
 
 
 def erase_user(email: str) -> DeletionReceiptView | None:
     """Erase an account as the operator; None when no account has that email. Provider
     deletions are queued for the workers (or the server's in-process worker)."""
-    runtime = build_runtime(load_settings())
-    services = runtime.services
-    try:
+    with build_runtime(load_settings()) as runtime:
+        services = runtime.services
         user_id = _user_id(services, email)
         if user_id is None:
             return None
         return services.erasure.erase_account(user_id, actor="operator")
-    finally:
-        for stop in services.on_shutdown:
-            stop()
 
 
 def _user_id(services: Services, email: str) -> str | None:
@@ -142,36 +131,33 @@ def _user_id(services: Services, email: str) -> str | None:
 
 
 def enforce_retention() -> RetentionReport:
-    runtime = build_runtime(load_settings())
-    try:
+    with build_runtime(load_settings()) as runtime:
         return runtime.services.retention.run()
-    finally:
-        for stop in runtime.services.on_shutdown:
-            stop()
 
 
 def export_user(email: str, out: Path) -> int | None:
     """Write an account's export archive to `out` (0600, complete or absent); its size, or None
     when no account has that email."""
-    runtime = build_runtime(load_settings())
-    services = runtime.services
     partial = out.with_name(f".{out.name}.partial")
-    try:
-        user_id = _user_id(services, email)
-        if user_id is None:
-            return None
-        size = 0
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            for chunk in services.exporter.export(user_id, actor="operator"):
-                handle.write(chunk)
-                size += len(chunk)
-        partial.replace(out)  # a crash leaves no file that looks complete
-        return size
-    finally:
-        partial.unlink(missing_ok=True)
-        for stop in services.on_shutdown:
-            stop()
+    with build_runtime(load_settings()) as runtime:
+        try:
+            return _write_export(runtime.services, email, out, partial)
+        finally:
+            partial.unlink(missing_ok=True)
+
+
+def _write_export(services: Services, email: str, out: Path, partial: Path) -> int | None:
+    user_id = _user_id(services, email)
+    if user_id is None:
+        return None
+    size = 0
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        for chunk in services.exporter.export(user_id, actor="operator"):
+            handle.write(chunk)
+            size += len(chunk)
+    partial.replace(out)  # a crash leaves no file that looks complete
+    return size
 
 
 def prepare_schema(settings: Settings, *, migrate: bool = False) -> None:
@@ -215,7 +201,7 @@ def run_server(
     *, host: str | None, port: int | None, plain_http: bool, migrate: bool = False
 ) -> None:
     from headshot.api.app import create_asgi_app
-    from headshot.jobs import InProcessConsumer, close_huey
+    from headshot.jobs import InProcessConsumer
     from headshot.observability import configure_logging
     from headshot.server.runner import PlainHttpRefused, is_loopback, serve
     from headshot.server.tls import ensure_certificate
@@ -226,23 +212,25 @@ def run_server(
         raise PlainHttpRefused("--http is only allowed on a loopback address; use HTTPS")
     configure_logging(level=settings.log_level, json=settings.log_json)
     prepare_schema(settings, migrate=migrate)
-    runtime = build_runtime(settings)
-    services = runtime.services
-    services.on_shutdown.insert(0, lambda: close_huey(runtime.huey))
-    if settings.in_process_worker:
-        consumer = InProcessConsumer(runtime.huey, workers=settings.worker_threads)
-        services.on_startup.append(consumer.start)
-        # Uvicorn re-raises SIGTERM after shutdown, so stopping must happen in the lifespan.
-        services.on_shutdown.append(lambda: consumer.stop(timeout=20))
-    cert = None
-    if not plain_http:
-        cert = ensure_certificate(
-            data_dir=settings.data_dir,
-            cert_file=settings.tls_cert_file,
-            key_file=settings.tls_key_file,
-            hostnames=[host, *_public_hostname(settings)],
-        )
-    serve(create_asgi_app(services), host=host, port=port, cert=cert, log_level=settings.log_level)
+    with build_runtime(settings) as runtime:
+        services = runtime.services
+        # Uvicorn re-raises SIGTERM after shutdown, so closing must happen in the lifespan,
+        # last (its hooks run in reverse): after the consumer has stopped.
+        services.on_shutdown.insert(0, runtime.close)
+        if settings.in_process_worker:
+            consumer = InProcessConsumer(runtime.huey, workers=settings.worker_threads)
+            services.on_startup.append(consumer.start)
+            services.on_shutdown.append(lambda: consumer.stop(timeout=20))
+        cert = None
+        if not plain_http:
+            cert = ensure_certificate(
+                data_dir=settings.data_dir,
+                cert_file=settings.tls_cert_file,
+                key_file=settings.tls_key_file,
+                hostnames=[host, *_public_hostname(settings)],
+            )
+        app = create_asgi_app(services)
+        serve(app, host=host, port=port, cert=cert, log_level=settings.log_level)
 
 
 def _public_hostname(settings: Settings) -> list[str]:
@@ -251,17 +239,11 @@ def _public_hostname(settings: Settings) -> list[str]:
 
 
 def run_worker(*, migrate: bool = False) -> None:
-    from headshot.jobs import close_huey
     from headshot.jobs import run_worker as consume
     from headshot.observability import configure_logging
 
     settings = load_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     prepare_schema(settings, migrate=migrate)
-    runtime = build_runtime(settings)
-    try:
+    with build_runtime(settings) as runtime:
         consume(runtime.huey, workers=settings.worker_threads)
-    finally:
-        for stop in reversed(runtime.services.on_shutdown):
-            stop()
-        close_huey(runtime.huey)

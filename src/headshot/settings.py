@@ -95,13 +95,25 @@ class JobSettings(BaseModel):
     first_poll_s: float = Field(5.0, gt=0, description="First status poll after a submit.")
     max_poll_s: float = Field(60.0, gt=0, description="Longest wait between status polls.")
     retry_s: float = Field(
-        30.0, gt=0, description="Wait before replaying a call the provider did not take."
+        30.0,
+        gt=0,
+        description="Longest first wait before replaying a call the provider did not take; "
+        "each further retry doubles it, with jitter, never sooner than the provider's Retry-After.",
+    )
+    retry_max_s: float = Field(
+        900.0, gt=0, description="Longest wait between replays of a call the provider did not take."
     )
     reconcile_s: float = Field(
         60.0, gt=0, description="Wait between checks of a submit whose answer was lost."
     )
     reconcile_attempts: int = Field(
         30, gt=0, description="Checks before a lost submit is handed to an operator."
+    )
+    listing_lag_s: float = Field(
+        120.0,
+        ge=0,
+        description="How long the provider's request listing may lag: a lost generation submit "
+        "still absent from it this long after it was sent is submitted again.",
     )
     stale_after_s: float = Field(
         600.0, gt=0, description="An active job untouched this long is enqueued again."

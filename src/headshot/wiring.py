@@ -7,8 +7,9 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,8 +23,10 @@ from headshot.services.blobs import BlobJanitor
 from headshot.services.container import Services
 from headshot.services.data_export import Exporter
 from headshot.services.email_verification import EmailVerification
-from headshot.services.engines import EngineSet
+from headshot.services.engines import EngineSet, Likeness
 from headshot.services.gallery import Gallery
+from headshot.services.generation_runs import GenerationRuns
+from headshot.services.generation_store import GenerationStore
 from headshot.services.generations import Generations
 from headshot.services.invitations import Invitations
 from headshot.services.job_notices import JobNotices
@@ -36,9 +39,13 @@ from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
 from headshot.services.quotas import Quotas
 from headshot.services.ratelimit import longest_window_s
+from headshot.services.remote_generation import RemoteGeneration
+from headshot.services.remote_training import RemoteTraining
 from headshot.services.secrets import Passwords
 from headshot.services.sessions import Sessions
 from headshot.services.thumbnails import HeadshotThumbnails
+from headshot.services.training_runs import TrainingRuns
+from headshot.services.training_store import TrainingStore
 from headshot.services.trainings import Trainings
 from headshot.settings import Settings
 from headshot.storage.blobs import BlobStore
@@ -48,7 +55,7 @@ from headshot.storage.vault import Vault
 if TYPE_CHECKING:
     from huey import Huey
 
-    from headshot.engines.protocol import Engine
+    from headshot.engines.protocol import RemoteEngine
     from headshot.imaging.models import FaceModels
     from headshot.imaging.pipeline import PhotoValidator
     from headshot.jobs import BoundTasks
@@ -129,7 +136,7 @@ def make_engines(
 
     # One set of face models per process: the studio shares the validator's.
     studio = StudioEngine(models=StudioModels(faces=validator.models))
-    remote: dict[str, Engine] = {}
+    remote: dict[str, RemoteEngine] = {}
     # Keys stored with `headshot keys add` count as configured when the engine is chosen.
     if settings.fal_key or (provider_keys is not None and settings.engine == "fal"):
         remote["fal"] = make_fal_engine(
@@ -144,7 +151,7 @@ def make_fal_engine(
     *,
     webhook_secret: bytes | None = None,
     publish: Callable[[bytes, str], str] | None = None,
-) -> Engine:
+) -> RemoteEngine:
     """The fal engine over the stored keys, or over the configured ones alone without a database
     (provider_keys None)."""
     from headshot.engines.fal import FalCredentials, FalEngine, StaticFalCredentials
@@ -274,6 +281,18 @@ def build_services(
         db=db, limits=settings.quotas, audit=audit, notifier=make_notifier(settings), clock=clock
     )
     product_stats = ProductStats(db=db, limits=settings.quotas, clock=clock)
+    likeness = ImagingLikeness(validator)
+    training_runs, generation_runs = make_job_runs(
+        settings,
+        engines,
+        db=db,
+        blobs=vault,
+        likeness=likeness,
+        audit=audit,
+        queue=queue,
+        clock=clock,
+        discard_dataset=datasets.discard if datasets else None,
+    )
     services = Services(
         settings=settings,
         maintenance=Maintenance(
@@ -311,7 +330,7 @@ def build_services(
         ),
         engines=engines,
         blobs=vault,
-        likeness=ImagingLikeness(validator),
+        likeness=likeness,
         queue=queue,
         erasure=erasure,
         notifier=notifier,
@@ -346,6 +365,8 @@ def build_services(
         ),
         datasets=datasets,
         exporter=Exporter(db=db, blobs=vault, audit=audit, clock=clock),
+        training_runs=training_runs,
+        generation_runs=generation_runs,
     )
     services.web_push = make_web_push(settings, db=db, clock=clock)
     services.job_notices = JobNotices(
@@ -370,6 +391,49 @@ def make_notifier(settings: Settings) -> Notifier:
     if settings.smtp_url is None:
         return LogNotifier()
     return SmtpNotifier(settings.smtp_url.get_secret_value(), sender=settings.mail_from)
+
+
+def make_job_runs(
+    settings: Settings,
+    engines: EngineSet,
+    *,
+    db: Database,
+    blobs: Vault,
+    likeness: Likeness,
+    audit: AuditLog,
+    queue: LateBoundQueue,
+    clock: Callable[[], datetime],
+    discard_dataset: Callable[[str], object] | None = None,
+    draw: Callable[[], float] = random.random,
+) -> tuple[TrainingRuns, GenerationRuns]:
+    """The training and generation use cases the workers run (`draw` jitters retry waits)."""
+    trainings = TrainingStore(db=db, blobs=blobs, audit=audit, clock=clock)
+    generations = GenerationStore(
+        db=db,
+        blobs=blobs,
+        likeness=likeness,
+        likeness_threshold=settings.likeness_threshold,
+        audit=audit,
+        clock=clock,
+    )
+    timing = settings.jobs
+    return (
+        TrainingRuns(
+            store=trainings,
+            engines=engines,
+            remote=RemoteTraining(
+                store=trainings, queue=queue, timing=timing, clock=clock, draw=draw
+            ),
+            discard_dataset=discard_dataset,
+        ),
+        GenerationRuns(
+            store=generations,
+            engines=engines,
+            remote=RemoteGeneration(
+                store=generations, queue=queue, timing=timing, clock=clock, draw=draw
+            ),
+        ),
+    )
 
 
 def make_retention(
@@ -515,6 +579,16 @@ def _headshot_thumbnail(image: bytes) -> bytes:
     return headshot_thumbnail(image)
 
 
+@contextmanager
+def open_database(settings: Settings) -> Iterator[Database]:
+    """The database alone, for operator commands that need nothing else; disposed on exit."""
+    db = Database.from_url(settings.effective_database_url)
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
 def _ping_database(db: Database) -> None:
     from headshot.storage.migrate import ensure_current
 
@@ -522,13 +596,43 @@ def _ping_database(db: Database) -> None:
     ensure_current(db.engine)
 
 
-@dataclass
 class Runtime:
-    """Services bound to their job queue: what a server or worker process runs."""
+    """Services bound to their job queue: what a server, worker or operator command runs.
 
-    services: Services
-    huey: Huey
-    tasks: BoundTasks[Services]
+    A context manager: leaving it closes everything the wiring opened, in reverse order of
+    opening (what the caller added last, e.g. a consumer; then the queue, the engines'
+    connections and the database), once. `services.on_shutdown` is what the web app's lifespan
+    runs; the runtime closes those too.
+
+        with build_runtime(load_settings()) as runtime:
+            runtime.services.retention.run()
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        huey: Huey,
+        tasks: BoundTasks[Services],
+        closers: list[Callable[[], object]],
+    ) -> None:
+        self.services = services
+        self.huey = huey
+        self.tasks = tasks
+        self._closers = closers
+
+    def on_close(self, closer: Callable[[], object]) -> None:
+        """Close `closer` first (it was opened after everything the wiring made)."""
+        self._closers.append(closer)
+
+    def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def build_runtime(
@@ -539,7 +643,7 @@ def build_runtime(
     immediate: bool = False,
 ) -> Runtime:
     """Services bound to their job queue; `immediate` runs tasks inline (tests)."""
-    from headshot.jobs import make_huey
+    from headshot.jobs import close_huey, make_huey
     from headshot.jobs.tasks import bind_jobs
 
     services = build_services(settings, clock=clock, face_models=face_models)
@@ -549,9 +653,14 @@ def build_runtime(
         redis_url=settings.redis_url,
         immediate=immediate,
     )
+    closers: list[Callable[[], object]] = [
+        lambda: [stop() for stop in reversed(services.on_shutdown)],
+        *(engine.close for engine in services.engines.remote.values()),
+        lambda: close_huey(huey),
+    ]
     tasks = bind_jobs(huey, services)
     services.readiness_checks["queue"] = lambda: _ping_queue(huey)
-    return Runtime(services=services, huey=huey, tasks=tasks)
+    return Runtime(services, huey, tasks, closers)
 
 
 def _ping_queue(huey: Huey) -> None:

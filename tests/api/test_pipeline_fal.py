@@ -29,14 +29,15 @@ GENERATOR = "fal-ai/flux-lora"
 
 
 def fal_runtime(make_runtime: Callable[..., Runtime], double: FalDouble, **extra: Any) -> Runtime:
-    return make_runtime(
-        **extra,
-        fal_key=API_KEY,
-        fal_queue_url=double.queue_url,
-        fal_rest_url=double.rest_url,
-        fal_cdn_url=double.cdn_url,
-        fal_api_url=double.api_url,
-    )
+    """A runtime on the fal double; `extra` settings win (e.g. a `fal_api_url` that is down)."""
+    values: dict[str, Any] = {
+        "fal_key": API_KEY,
+        "fal_queue_url": double.queue_url,
+        "fal_rest_url": double.rest_url,
+        "fal_cdn_url": double.cdn_url,
+        "fal_api_url": double.api_url,
+    }
+    return make_runtime(**{**values, **extra})
 
 
 def test_fal_training_and_generation(

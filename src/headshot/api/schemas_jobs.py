@@ -60,11 +60,21 @@ class GenerationIn(BaseModel):
     seed: int | None = Field(None, ge=0, le=2**31 - 1)
 
 
+class FailedLookOut(BaseModel):
+    background: str
+    attire: str
+    lighting: str
+    reason: str = Field(description="Why this look could not be made, in plain words.")
+
+
 class GenerationOut(BaseModel):
     id: str
     model_id: str
     engine: str
-    status: str
+    status: str = Field(
+        description="queued, running, succeeded, partial (some looks made, `failed_looks` says "
+        "which were not and why), failed or cancelled."
+    )
     progress: float
     looks: list[dict[str, str]]
     images_per_look: int
@@ -74,6 +84,7 @@ class GenerationOut(BaseModel):
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+    failed_looks: list[FailedLookOut] = Field(default_factory=list)
 
     @classmethod
     def of(cls, view: GenerationView) -> GenerationOut:
@@ -83,6 +94,7 @@ class GenerationOut(BaseModel):
                 "looks": list(view.looks),
                 "headshot_ids": list(view.headshot_ids),
                 "notes": list(view.notes),
+                "failed_looks": [FailedLookOut(**look.__dict__) for look in view.failed_looks],
             }
         )
 

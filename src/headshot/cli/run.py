@@ -114,7 +114,7 @@ def _guarded(
     try:
         _pipeline(options, files, settings=settings, deps=deps, console=console)
     except SubmitOutcomeUnknownError as exc:
-        hint = getattr(exc, "request_id", None)
+        hint = exc.request_id
         console.print(
             f"[red]fal may or may not have accepted the request[/] ({escape(str(exc))}; "
             f"request id: {hint or 'not reported'}). It was not sent again, so you are not "

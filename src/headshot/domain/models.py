@@ -136,6 +136,16 @@ class TrainingView:
 
 
 @dataclass(frozen=True)
+class FailedLook:
+    """A look of a generation that could not be made, and why."""
+
+    background: str
+    attire: str
+    lighting: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class GenerationView:
     id: str
     model_id: str
@@ -150,6 +160,7 @@ class GenerationView:
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+    failed_looks: tuple[FailedLook, ...] = ()
 
 
 @dataclass(frozen=True)

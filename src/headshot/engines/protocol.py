@@ -17,8 +17,9 @@ values, persists every `Handle` before waiting on it, and stores what `fetch_*` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from headshot.domain.models import Look
@@ -44,7 +45,12 @@ class ProviderUnreachableError(RetryableEngineError):
 
 
 class SubmitOutcomeUnknownError(EngineError):
-    """The request was sent but no answer came back: it may have been accepted."""
+    """The request was sent but no answer came back: it may have been accepted. `request_id`
+    is the provider's id for it when the failed answer named one (a reconciliation hint)."""
+
+    def __init__(self, message: str, *, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.request_id = request_id
 
 
 class ProviderAuthError(EngineError):
@@ -160,6 +166,37 @@ class Engine(Protocol):
     def fetch_training(self, handle: Handle) -> TrainedModel: ...
 
     def fetch_generation(self, handle: Handle) -> tuple[GeneratedImage, ...]: ...
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Did a submit whose answer was lost reach the provider? `found`: it did and `handle`
+    tracks it, do not resubmit. `absent`: the provider lists no unclaimed request in the window.
+    `unclear`: several candidates (`candidates`); a human must decide."""
+
+    outcome: Literal["found", "absent", "unclear"]
+    handle: Handle | None = None
+    candidates: tuple[str, ...] = ()
+
+
+class RemoteEngine(Engine, Protocol):
+    """What job code needs of a provider beyond the job calls: settling lost submits, giving a
+    stored model back to the provider, and deleting what the provider kept."""
+
+    def reconcile(
+        self,
+        kind: JobKind,
+        *,
+        sent_after: datetime,
+        known_request_ids: Collection[str] = (),
+        request_id_hint: str | None = None,
+    ) -> Reconciliation: ...
+
+    def reupload_weights(self, weights: bytes) -> str: ...
+
+    def delete_payloads(self, request_id: str) -> bool: ...
+
+    def close(self) -> None: ...
 
 
 class LocalEngine(Protocol):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from huey import Huey, crontab
+from huey import signals as huey_signals
 from huey.utils import normalize_time
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 C = TypeVar("C")
 P = ParamSpec("P")
 MaintenanceCallback = Callable[[C], object]
+# Called once a task's last retry has failed: (context, the task's arguments, the error).
+GiveUp = Callable[[C, tuple[Any, ...], BaseException], object]
 MAINTENANCE_TASK = "maintenance_tick"
 
 
@@ -62,6 +65,7 @@ class TaskRef(Generic[C, P]):
     name: str
     func: Callable[Concatenate[C, P], object]
     retry: RetryPolicy
+    on_give_up: GiveUp[C] | None = None
 
 
 @dataclass(frozen=True)
@@ -109,10 +113,17 @@ class TaskRegistry(Generic[C]):
         return name
 
     def task(
-        self, *, name: str | None = None, retry: RetryPolicy = RetryPolicy()
+        self,
+        *,
+        name: str | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        on_give_up: GiveUp[C] | None = None,
     ) -> Callable[[Callable[Concatenate[C, P], object]], TaskRef[C, P]]:
+        """Declare a task. `on_give_up(context, args, error)` runs when its last retry fails, so
+        the job it works on can be ended with a reason instead of looking busy for ever."""
+
         def declare(func: Callable[Concatenate[C, P], object]) -> TaskRef[C, P]:
-            ref = TaskRef(self._claim(name or func.__name__), func, retry)
+            ref = TaskRef(self._claim(name or func.__name__), func, retry, on_give_up)
             self._tasks[ref.name] = ref
             return ref
 
@@ -190,8 +201,12 @@ class BoundTasks(Generic[C]):
         self.maintenance_callbacks = maintenance
         self.namespace = namespace
         self._wrappers: dict[str, Any] = {}
+        self._give_ups: dict[type, GiveUp[C]] = {}
         for ref in tasks.values():
             self._wrappers[ref.name] = self._register(ref.name, ref.func, ref.retry, None)
+            if ref.on_give_up is not None:
+                self._give_ups[self._wrappers[ref.name].task_class] = ref.on_give_up
+        huey.signal(huey_signals.SIGNAL_ERROR)(self._on_error)
         for spec in periodic:
             schedule = every(spec.every_minutes)
             self._wrappers[spec.name] = self._register(spec.name, spec.func, spec.retry, schedule)
@@ -214,6 +229,18 @@ class BoundTasks(Generic[C]):
         if schedule is None:
             return self.huey.task(**options)(run)
         return self.huey.periodic_task(schedule, **options)(run)
+
+    def _on_error(self, signal_name: str, task: Any, error: BaseException) -> None:
+        """Huey reports every failed run; the last one (no retries left) ends the job."""
+        del signal_name
+        give_up = self._give_ups.get(type(task))
+        if give_up is None or task.retries:
+            return
+        log.error("task %s gave up after its retries", task.name, extra={"task_id": task.id})
+        try:
+            give_up(self.context, tuple(task.args), error)
+        except Exception:
+            log.exception("could not end the job of task %s", task.id, extra={"task_id": task.id})
 
     def _tick(self, context: C) -> None:
         run_isolated(self.maintenance_callbacks, context)

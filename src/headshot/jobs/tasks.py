@@ -1,4 +1,5 @@
-"""The task declarations of the product, bound to Huey and the services by the wiring."""
+"""The task declarations of the product, bound to Huey and the services by the wiring. Each task
+is one call into a service: the use cases live in `headshot.services`, not here."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from huey import Huey
 from sqlalchemy import select
 
 from headshot.domain.jobs import ACTIVE
-from headshot.jobs.generation import run_generation
 from headshot.jobs.registry import BoundTasks, RetryPolicy, TaskRegistry
 from headshot.jobs.stale import requeue_stale
-from headshot.jobs.training import run_training
 from headshot.services.container import Services
 from headshot.storage.records import Generation, Training
 
 RETRY = RetryPolicy(retries=3, delay_s=5, backoff=2)
+# What the person reads when a job's task kept failing on our side.
+GAVE_UP = "Something went wrong on our side and we stopped trying. Please start it again."
 
 
 def bind_jobs(huey: Huey, services: Services) -> BoundTasks[Services]:
@@ -26,8 +27,10 @@ def bind_jobs(huey: Huey, services: Services) -> BoundTasks[Services]:
     Server and workers must bind the same declarations (Huey names tasks by registry name).
     """
     jobs = TaskRegistry[Services]()
-    training = jobs.task(name="run_training", retry=RETRY)(run_training)
-    generation = jobs.task(name="run_generation", retry=RETRY)(run_generation)
+    training = jobs.task(name="run_training", retry=RETRY, on_give_up=_end_training)(_run_training)
+    generation = jobs.task(name="run_generation", retry=RETRY, on_give_up=_end_generation)(
+        _run_generation
+    )
     jobs.add_maintenance("purge_expired_credentials", _purge_expired_credentials)
     jobs.add_maintenance("requeue_stale_trainings", _requeue_stale_trainings)
     jobs.add_maintenance("requeue_stale_generations", _requeue_stale_generations)
@@ -48,6 +51,24 @@ def bind_jobs(huey: Huey, services: Services) -> BoundTasks[Services]:
     services.queue.attach(training=enqueue_training, generation=enqueue_generation)
     services.erasure.attach(lambda: bound[deletions]())
     return bound
+
+
+def _run_training(services: Services, training_id: str) -> None:
+    services.training_runs.run(training_id)
+
+
+def _run_generation(services: Services, generation_id: str) -> None:
+    services.generation_runs.run(generation_id)
+
+
+def _end_training(services: Services, args: tuple[Any, ...], error: BaseException) -> None:
+    del error  # logged by the registry; the person gets a plain sentence
+    services.training_runs.give_up(str(args[0]), GAVE_UP)
+
+
+def _end_generation(services: Services, args: tuple[Any, ...], error: BaseException) -> None:
+    del error
+    services.generation_runs.give_up(str(args[0]), GAVE_UP)
 
 
 def _enforce_retention(services: Services) -> None:

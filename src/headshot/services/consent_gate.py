@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from headshot.domain.consent import BIOMETRIC_PURPOSE
 from headshot.domain.errors import PermissionDeniedError
-from headshot.domain.jobs import ACTIVE
+from headshot.domain.jobs import ACTIVE, Status, move
 from headshot.services.audit import AuditLog
 from headshot.storage.records import Consent, Generation, Training
 
@@ -60,7 +60,8 @@ def cancel_active_jobs(
 def stop_job(
     db: Session, row: Training | Generation, *, clock: Callable[[], datetime], audit: AuditLog
 ) -> None:
-    row.status, row.finished_at = "cancelled", clock()
+    move(row, Status.CANCELLED)
+    row.finished_at = clock()
     if isinstance(row, Training):
         row.stage = WITHDRAWN_STAGE
     kind = "training" if isinstance(row, Training) else "generation"

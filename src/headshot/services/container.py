@@ -17,6 +17,7 @@ from headshot.services.email_verification import EmailVerification
 from headshot.services.engines import EngineSet, Likeness
 from headshot.services.erasure import Erasure
 from headshot.services.gallery import Gallery
+from headshot.services.generation_runs import GenerationRuns
 from headshot.services.generations import Generations
 from headshot.services.invitations import Invitations
 from headshot.services.job_notices import JobNotices
@@ -32,6 +33,7 @@ from headshot.services.quotas import Quotas
 from headshot.services.retention import Retention
 from headshot.services.sessions import Sessions
 from headshot.services.thumbnails import HeadshotThumbnails
+from headshot.services.training_runs import TrainingRuns
 from headshot.services.trainings import Trainings
 from headshot.services.web_push import WebPush
 from headshot.services.webhooks import FalWebhooks
@@ -71,6 +73,8 @@ class Services:
     thumbnails: HeadshotThumbnails
     email_verification: EmailVerification
     notifier: Notifier
+    training_runs: TrainingRuns
+    generation_runs: GenerationRuns
     fal_webhooks: FalWebhooks | None = None
     key_rotation: ScheduledKeyRotation | None = None
     job_notices: JobNotices | None = None

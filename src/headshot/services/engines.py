@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from headshot.engines.protocol import Engine, LocalEngine
+from headshot.engines.protocol import LocalEngine, RemoteEngine
 
 
 class Likeness(Protocol):
@@ -17,7 +17,7 @@ class Likeness(Protocol):
 class EngineSet:
     default: str
     local: Mapping[str, LocalEngine] = field(default_factory=dict)
-    remote: Mapping[str, Engine] = field(default_factory=dict)
+    remote: Mapping[str, RemoteEngine] = field(default_factory=dict)
 
     @property
     def names(self) -> frozenset[str]:

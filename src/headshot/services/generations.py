@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from headshot.domain.capabilities import refuse_unsupported
 from headshot.domain.errors import ConflictError, InvalidInputError
-from headshot.domain.jobs import TERMINAL
-from headshot.domain.models import GenerationView, Look, Principal
+from headshot.domain.jobs import TERMINAL, Status, move
+from headshot.domain.models import FailedLook, GenerationView, Look, Principal
+from headshot.domain.provider_state import looks_from_json
 from headshot.domain.styles import Axis, find_style
 from headshot.services.audit import AuditLog
 from headshot.services.consent_gate import require_consent
@@ -54,7 +55,7 @@ class Generations:
             model = OwnerScope(db, principal.user_id).get(Training, model_id)
             require_consent(db, principal.user_id)
             refuse_unsupported(model.engine, looks)
-            if model.status != "succeeded":
+            if model.status != Status.SUCCEEDED:
                 raise ConflictError(
                     "This model version is not trained yet.", code="model_not_ready"
                 )
@@ -101,7 +102,8 @@ class Generations:
             row = OwnerScope(db, principal.user_id).get(Generation, generation_id, for_update=True)
             if row.status in TERMINAL:
                 raise ConflictError(f"This generation has already {row.status}.", code="job_state")
-            row.status, row.finished_at = "cancelled", self._clock()
+            move(row, Status.CANCELLED)
+            row.finished_at = self._clock()
         return self.get(principal, generation_id)
 
 
@@ -142,4 +144,20 @@ def generation_view(row: Generation, headshot_ids: tuple[str, ...]) -> Generatio
         error=row.error,
         created_at=row.created_at,
         finished_at=row.finished_at,
+        failed_looks=failed_looks(row),
+    )
+
+
+def failed_looks(row: Generation) -> tuple[FailedLook, ...]:
+    """The looks given up, with the reason each one gives the person."""
+    given_up = looks_from_json(row.provider_request_ids)
+    return tuple(
+        FailedLook(
+            background=str(row.looks[index].get("background", "")),
+            attire=str(row.looks[index].get("attire", "")),
+            lighting=str(row.looks[index].get("lighting", "")),
+            reason=look.reason or "The provider could not make this look.",
+        )
+        for index, look in sorted(given_up.items())
+        if look.state == "failed" and index < len(row.looks)
     )

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from headshot.domain.errors import ConflictError, InvalidInputError
-from headshot.domain.jobs import TERMINAL
+from headshot.domain.jobs import TERMINAL, Status, move
 from headshot.domain.models import Principal, TrainingView
 from headshot.domain.validation import SetMember
 from headshot.imaging.ranking import choose_sources, member_traits
@@ -157,7 +157,8 @@ class Trainings:
             row = OwnerScope(db, principal.user_id).get(Training, training_id, for_update=True)
             if row.status in TERMINAL:
                 raise ConflictError(f"This training has already {row.status}.", code="job_state")
-            row.status, row.stage, row.finished_at = "cancelled", "cancelled", self._clock()
+            move(row, Status.CANCELLED)
+            row.stage, row.finished_at = Status.CANCELLED.value, self._clock()
             view = training_view(row)
         # A provider-side job is cancelled by the worker, which sees the status on its next look.
         self._queue.run_training(view.id)
@@ -178,7 +179,7 @@ def _next_version(db: Session, session_id: str) -> tuple[int, str | None]:
     """The next version number of the session, and the latest trained version (its parent)."""
     latest = db.scalars(
         select(Training)
-        .where(Training.session_id == session_id, Training.status == "succeeded")
+        .where(Training.session_id == session_id, Training.status == Status.SUCCEEDED.value)
         .order_by(Training.version.desc())
     ).first()
     highest = db.scalar(select(func.max(Training.version)).where(Training.session_id == session_id))

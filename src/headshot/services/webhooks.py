@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from headshot.domain.jobs import TERMINAL
+from headshot.domain.jobs import TERMINAL, Status
 from headshot.engines.fal.webhooks import FalWebhookVerifier
 from headshot.services.queue import JobQueue
 from headshot.storage.db import Database
@@ -28,7 +28,7 @@ class FalWebhooks:
         with self._db.transaction() as db:
             training = db.get(Training, event.job_id, with_for_update=True)
             if training is not None and training.status not in TERMINAL:
-                if training.status in {"submitting", "ambiguous"}:
+                if training.status in {Status.SUBMITTING, Status.AMBIGUOUS}:
                     saved = dict(training.provider_handle or {})
                     training.provider_handle = {**saved, "request_id_hint": event.request_id}
                 kind = "training"

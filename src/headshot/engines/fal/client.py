@@ -60,10 +60,6 @@ class FalSubmitOutcomeUnknownError(SubmitOutcomeUnknownError):
     """A submit whose fate is unknown. `request_id` is set when fal stamped one on a failed
     answer, which lets reconciliation look that request up directly."""
 
-    def __init__(self, message: str, *, request_id: str | None = None) -> None:
-        super().__init__(message)
-        self.request_id = request_id
-
 
 def check_url(url: str) -> str:
     """Refuse anything but https, or plain http to a loopback host (tests, the double): keys

@@ -10,26 +10,16 @@ it is the single request in the window that no other job of ours already owns.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from headshot.engines.fal.client import FalHttp, FalKey
-from headshot.engines.protocol import Handle
+from headshot.engines.protocol import Reconciliation
 
 CLOCK_SLACK = timedelta(minutes=2)  # our clock and fal's may disagree a little
 MAX_PAGES = 10
 
-
-@dataclass(frozen=True)
-class Reconciliation:
-    """`found`: the submit reached fal and `handle` tracks it, do not resubmit. `absent`: fal
-    lists no unclaimed request in the window. `unclear`: several candidates (`candidates`);
-    a human must decide."""
-
-    outcome: Literal["found", "absent", "unclear"]
-    handle: Handle | None = None
-    candidates: tuple[str, ...] = ()
+__all__ = ["Reconciliation", "unclaimed_requests"]  # Reconciliation: engine-neutral
 
 
 def unclaimed_requests(

@@ -1,0 +1,71 @@
+"""The generation use case as the workers run it: one call per task, on a local or remote engine.
+
+Idempotent: each headshot has an id derived from (generation, look, image), so a re-run after a
+killed worker skips what is already stored and finishes the rest. Remote engines go through
+`RemoteGeneration`, one short step per run. Every image, from either kind of engine, becomes a
+headshot in `GenerationStore.keep_images`.
+"""
+
+from __future__ import annotations
+
+from headshot.engines.protocol import EngineError, GenerationRequest, LocalEngine
+from headshot.services.engines import EngineSet
+from headshot.services.generation_store import GenerationJob, GenerationStore, headshot_id
+from headshot.services.remote_generation import RemoteGeneration
+
+
+class GenerationRuns:
+    def __init__(
+        self, *, store: GenerationStore, engines: EngineSet, remote: RemoteGeneration
+    ) -> None:
+        self._store = store
+        self._engines = engines
+        self._remote = remote
+
+    def run(self, generation_id: str) -> None:
+        """Advance the generation by one step (the whole of it on a local engine)."""
+        job = self._store.begin_step(generation_id)
+        if job is None:
+            return
+        remote = self._engines.remote.get(job.engine)
+        if remote is not None:
+            self._remote.step(remote, job)
+            return
+        local = self._engines.local.get(job.engine)
+        if local is None:
+            self._store.finish(generation_id, error=f"the {job.engine} engine is not configured")
+            return
+        self._render_here(local, job)
+
+    def give_up(self, generation_id: str, reason: str) -> None:
+        """End a generation whose task can no longer run (its retries are spent); the headshots
+        already made are kept (`partial`)."""
+        self._store.finish(generation_id, error=reason, keep_made=True)
+
+    def _render_here(self, engine: LocalEngine, job: GenerationJob) -> None:
+        store = self._store
+        artifact = store.weights(job)
+        total, done = len(job.looks) * job.per_look, 0
+        for look_index, look in enumerate(job.looks):
+            for number in range(job.per_look):
+                if store.is_cancelled(job.id):
+                    return
+                if not store.is_stored(headshot_id(job.id, look_index, number)):
+                    request = GenerationRequest(
+                        job_id=job.id,
+                        look=look,
+                        prompt=job.prompt(look),
+                        num_images=1,
+                        seed=job.look_seed(look_index) + number,
+                        weights_url=None,
+                        model_artifact=artifact,
+                    )
+                    try:
+                        images = engine.generate(request)
+                    except EngineError as exc:
+                        store.finish(job.id, error=str(exc))
+                        return
+                    store.keep_images(job, look_index, images[:1], first_number=number)
+                done += 1
+                store.set_progress(job.id, done / total)
+        store.finish(job.id)
