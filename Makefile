@@ -54,8 +54,8 @@ $(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
 	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null); } || true
 	@if command -v npm >/dev/null; then npm ci --prefix tests/browser/axe --no-audit --no-fund --silent && touch $@; else echo "npm not installed: accessibility checks will skip"; fi
 
-pytest: setup
-	$(RUN) pytest
+pytest: setup  ## the test suite with line coverage; fails under the floor in pyproject.toml
+	$(RUN) pytest --cov=headshot --cov-report=term:skip-covered
 
 test: lint typecheck browser-deps pytest  ## set up, lint, type-check and run the whole test suite
 

@@ -15,14 +15,12 @@ from headshot.domain.privacy import DeletionReceiptView
 from headshot.services.audit import AuditLog
 from headshot.services.container import Services
 from headshot.services.invitations import Invitations
-from headshot.services.provider_keys import ProviderKeys
 from headshot.services.quotas import Quotas
 from headshot.services.retention import RetentionReport
 from headshot.settings import Settings, load_settings
-from headshot.storage.crypto import MasterKeyring
 from headshot.storage.db import Database
 from headshot.storage.vault import Vault
-from headshot.wiring import build_runtime, open_database, system_clock
+from headshot.wiring import build_runtime, make_provider_keys, open_database, system_clock
 
 
 def rotate_master_key() -> int:
@@ -41,10 +39,10 @@ def rotate_master_key() -> int:
                 key_file=key_file,
             )
             count = Vault.rewrap_data_keys(data_keys=SqlDataKeyStore(db), keyring=ring)
-            return count + _provider_keys(db, ring).rewrap(ring)
+            return count + make_provider_keys(db, ring).rewrap(ring)
         store = SqlDataKeyStore(db)
         ring = rotate_key_file(key_file)
-        provider_keys = _provider_keys(db, ring)
+        provider_keys = make_provider_keys(db, ring)
         count = Vault.rewrap_data_keys(data_keys=store, keyring=ring) + provider_keys.rewrap(ring)
         # Refuses to drop a master key that still wraps a data key (e.g. one made meanwhile).
         in_use = Vault.master_keys_in_use(store) | provider_keys.master_keys_in_use()
@@ -52,19 +50,12 @@ def rotate_master_key() -> int:
         return count
 
 
-def _provider_keys(db: Database, ring: MasterKeyring) -> ProviderKeys:
-    return ProviderKeys(db=db, keyring=ring, audit=AuditLog(clock=system_clock), clock=system_clock)
-
-
 @contextmanager
 def operator_database() -> Iterator[tuple[Settings, Database]]:
     """The settings and database for an operator command, disposed afterwards."""
     settings = load_settings()
-    db = Database.from_url(settings.effective_database_url)
-    try:
+    with open_database(settings) as db:
         yield settings, db
-    finally:
-        db.dispose()
 
 
 @contextmanager

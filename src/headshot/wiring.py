@@ -19,7 +19,7 @@ from headshot.observability.metrics import Metrics
 from headshot.services.accounts import Accounts
 from headshot.services.api_tokens import ApiTokens
 from headshot.services.audit import AuditLog
-from headshot.services.blobs import BlobJanitor
+from headshot.services.blobs import BlobJanitor, UserBlobs
 from headshot.services.container import Services
 from headshot.services.data_export import Exporter
 from headshot.services.email_verification import EmailVerification
@@ -36,7 +36,7 @@ from headshot.services.password_reset import PasswordReset
 from headshot.services.photos import Photos
 from headshot.services.product_metrics import ProductStats
 from headshot.services.provider_keys import ProviderKeys
-from headshot.services.queue import LateBoundQueue
+from headshot.services.queue import JobQueue, LateBoundQueue
 from headshot.services.quotas import Quotas
 from headshot.services.ratelimit import longest_window_s
 from headshot.services.remote_generation import RemoteGeneration
@@ -56,11 +56,13 @@ if TYPE_CHECKING:
     from huey import Huey
 
     from headshot.engines.protocol import RemoteEngine
+    from headshot.engines.studio import StudioEngine
     from headshot.imaging.models import FaceModels
     from headshot.imaging.pipeline import PhotoValidator
     from headshot.jobs import BoundTasks
     from headshot.services.datasets import DatasetLinks
     from headshot.services.erasure import Erasure
+    from headshot.services.fal_keys import FalKeyRotation
     from headshot.services.key_schedule import ScheduledKeyRotation
     from headshot.services.notify import Notifier
     from headshot.services.retention import Retention
@@ -132,10 +134,8 @@ def make_engines(
     webhook_secret: bytes | None = None,
     publish: Callable[[bytes, str], str] | None = None,
 ) -> EngineSet:
-    from headshot.engines.studio import StudioEngine, StudioModels
-
     # One set of face models per process: the studio shares the validator's.
-    studio = StudioEngine(models=StudioModels(faces=validator.models))
+    studio = make_studio_engine(validator.models)
     remote: dict[str, RemoteEngine] = {}
     # Keys stored with `headshot keys add` count as configured when the engine is chosen.
     if settings.fal_key or (provider_keys is not None and settings.engine == "fal"):
@@ -143,6 +143,12 @@ def make_engines(
             settings, provider_keys, webhook_secret=webhook_secret, publish=publish
         )
     return EngineSet(default=settings.effective_engine, local={"studio": studio}, remote=remote)
+
+
+def make_studio_engine(faces: FaceModels) -> StudioEngine:
+    from headshot.engines.studio import StudioEngine, StudioModels
+
+    return StudioEngine(models=StudioModels(faces=faces))
 
 
 def make_fal_engine(
@@ -398,10 +404,10 @@ def make_job_runs(
     engines: EngineSet,
     *,
     db: Database,
-    blobs: Vault,
+    blobs: UserBlobs,
     likeness: Likeness,
     audit: AuditLog,
-    queue: LateBoundQueue,
+    queue: JobQueue,
     clock: Callable[[], datetime],
     discard_dataset: Callable[[str], object] | None = None,
     draw: Callable[[], float] = random.random,
@@ -577,6 +583,48 @@ def _headshot_thumbnail(image: bytes) -> bytes:
     from headshot.imaging.renditions import headshot_thumbnail
 
     return headshot_thumbnail(image)
+
+
+def make_provider_keys(db: Database, keyring: MasterKeyring) -> ProviderKeys:
+    """The stored provider keys, for operator commands (the server builds its own)."""
+    return ProviderKeys(
+        db=db, keyring=keyring, audit=AuditLog(clock=system_clock), clock=system_clock
+    )
+
+
+@contextmanager
+def open_provider_keys(settings: Settings) -> Iterator[tuple[ProviderKeys, Database]]:
+    """The stored keys over the configured database and master key; closed on exit."""
+    with open_database(settings) as db:
+        yield make_provider_keys(db, load_keyring(settings)), db
+
+
+@contextmanager
+def open_fal_key_rotation(
+    settings: Settings, keys: ProviderKeys, db: Database
+) -> Iterator[FalKeyRotation]:
+    """fal's key API with the stored ADMIN key; its HTTP client closed on exit."""
+    import httpx
+
+    from headshot.engines.fal.client import DEFAULT_TIMEOUT
+    from headshot.services.fal_keys import FalKeyRotation
+
+    with httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=False) as http:
+        yield FalKeyRotation(
+            keys, db=db, http=http, api_url=settings.fal_api_url, clock=system_clock
+        )
+
+
+def migrate_database(settings: Settings) -> None:
+    """Create or upgrade the schema of the configured database."""
+    from headshot.storage.db import make_engine
+    from headshot.storage.migrate import upgrade
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
 
 
 @contextmanager

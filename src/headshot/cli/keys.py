@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from headshot.services.fal_keys import FalKeyRotation
     from headshot.services.provider_keys import ProviderKeys
     from headshot.settings import Settings
-    from headshot.storage.crypto import MasterKeyring
     from headshot.storage.db import Database
 
 
@@ -113,53 +112,25 @@ def _opened() -> Iterator[_Opened]:
     """The stored keys over the configured database and master key; refusals become exit 1."""
     from headshot.domain.errors import HeadshotError
     from headshot.engines.protocol import EngineError
-    from headshot.services.audit import AuditLog
-    from headshot.services.provider_keys import ProviderKeys
     from headshot.settings import load_settings
     from headshot.storage.crypto import CryptoError
-    from headshot.storage.db import Database
-    from headshot.wiring import system_clock
+    from headshot.wiring import open_provider_keys
 
     settings = load_settings()
-    db = Database.from_url(settings.effective_database_url)
     try:
-        audit = AuditLog(clock=system_clock)
-        keys = ProviderKeys(db=db, keyring=_keyring(settings), audit=audit, clock=system_clock)
-        yield _Opened(keys=keys, db=db, settings=settings)
+        with open_provider_keys(settings) as (keys, db):
+            yield _Opened(keys=keys, db=db, settings=settings)
     except (HeadshotError, EngineError, CryptoError) as exc:
         Console(stderr=True).print(str(exc), style="red", markup=False, highlight=False)
         raise typer.Exit(1) from None
-    finally:
-        db.dispose()
 
 
 @contextlib.contextmanager
 def _fal_rotation(opened: _Opened) -> Iterator[FalKeyRotation]:
-    import httpx
+    from headshot.wiring import open_fal_key_rotation
 
-    from headshot.engines.fal.client import DEFAULT_TIMEOUT
-    from headshot.services.fal_keys import FalKeyRotation
-    from headshot.wiring import system_clock
-
-    with httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=False) as http:
-        yield FalKeyRotation(
-            opened.keys,
-            db=opened.db,
-            http=http,
-            api_url=opened.settings.fal_api_url,
-            clock=system_clock,
-        )
-
-
-def _keyring(settings: Settings) -> MasterKeyring:
-    # The same keyring `wiring.make_vault` loads (a shared wiring helper would remove the copy).
-    from headshot.storage.keyring import load_master_keyring
-
-    return load_master_keyring(
-        configured=settings.master_key.get_secret_value() if settings.master_key else None,
-        previous=[k.get_secret_value() for k in settings.previous_master_keys],
-        key_file=settings.data_dir / "master.key",
-    )
+    with open_fal_key_rotation(opened.settings, opened.keys, opened.db) as rotation:
+        yield rotation
 
 
 def _read_secret(from_env: str | None) -> str:

@@ -41,15 +41,9 @@ def build_retention_cli() -> typer.Typer:
 def migrate_command() -> None:
     """Create or upgrade the database schema."""
     from headshot.settings import load_settings
-    from headshot.storage.db import make_engine
-    from headshot.storage.migrate import upgrade
+    from headshot.wiring import migrate_database
 
-    settings = load_settings()
-    engine = make_engine(settings.effective_database_url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
+    migrate_database(load_settings())
     Console(stderr=True).print("[green]Database is up to date.[/green]")
 
 

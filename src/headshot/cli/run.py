@@ -187,9 +187,9 @@ def _run_studio(
     from dataclasses import replace
 
     from headshot.cli.run_engines import generate_local, train_local
-    from headshot.engines.studio import StudioEngine, StudioModels
+    from headshot.wiring import make_studio_engine
 
-    studio = StudioEngine(models=StudioModels(faces=faces))
+    studio = make_studio_engine(faces)
     model = train_local(studio, request, console=console)
     folder.save_model(model)
     notes = sorted({note for look in options.looks for note in studio.limitations(look)})
@@ -211,17 +211,10 @@ def _run_fal(
     from dataclasses import replace
 
     from headshot.cli.run_engines import generate_remote, retrying, train_remote
-    from headshot.engines.fal import FalEngine, StaticFalCredentials
+    from headshot.wiring import make_fal_engine
 
     assert settings.fal_key is not None  # checked in args.engine_name
-    admin = settings.fal_admin_key.get_secret_value() if settings.fal_admin_key else None
-    engine = FalEngine(
-        StaticFalCredentials([settings.fal_key.get_secret_value()], admin_key=admin),
-        queue_url=settings.fal_queue_url,
-        rest_url=settings.fal_rest_url,
-        cdn_url=settings.fal_cdn_url,
-        api_url=settings.fal_api_url,
-    )
+    engine = make_fal_engine(settings)  # the configured keys alone: no database
     pacing = deps.pacing
     try:
         model = train_remote(engine, request, console=console, pacing=pacing)
