@@ -47,8 +47,7 @@ def make_runtime(
 
     yield make
     for runtime in built:
-        for stop in runtime.services.on_shutdown:
-            stop()
+        runtime.close()
 
 
 @pytest.fixture

@@ -140,8 +140,7 @@ def test_erasure_reaches_fal_and_the_receipt_completes_after_a_restart(
         erased = client.delete(f"{API}/me", headers=headers).json()
     assert erased["status"] == "pending"
     assert erased["provider_deletions"]["pending"] == 3
-    for stop in runtime.services.on_shutdown:
-        stop()
+    runtime.close()
 
     # A new process (the worker restarted); fal is healthy again.
     fal_double.clear_faults()

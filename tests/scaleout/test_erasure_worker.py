@@ -103,6 +103,5 @@ def test_provider_deletions_finish_after_a_worker_is_killed(
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=30)
-        for stop in reversed(runtime.services.on_shutdown):
-            stop()
+        runtime.close()
         double.stop()

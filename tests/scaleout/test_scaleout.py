@@ -78,8 +78,7 @@ def test_web_and_worker_on_postgres_redis_s3(
         assert worker.returncode == 0, output[-3000:]
         assert "maintenance_tick" in output
     finally:
-        for stop in reversed(services.on_shutdown):
-            stop()
+        runtime.close()
 
 
 def _user_id(services: Any) -> str:

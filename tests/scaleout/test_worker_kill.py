@@ -104,5 +104,4 @@ def test_sigkilled_worker_loses_nothing(
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=30)
-        for stop in reversed(runtime.services.on_shutdown):
-            stop()
+        runtime.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import graphlib
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,6 +180,13 @@ def test_every_import_goes_the_way_the_architecture_draws() -> None:
 
 def test_no_import_circles() -> None:
     assert circles(SOURCE) == []
+
+
+def test_the_architecture_page_draws_these_rules() -> None:
+    page = SOURCE.parent / "docs" / "architecture.md"
+    rows = re.findall(r"^\| `([\w_]+)` \| (.+) \|$", page.read_text(encoding="utf-8"), re.M)
+    drawn = {name: frozenset(re.findall(r"`([\w_]+)`", allowed)) for name, allowed in rows}
+    assert drawn == ALLOWED
 
 
 def test_every_layer_has_a_rule() -> None:

@@ -1,4 +1,4 @@
-"""Request and response schemas, one per direction (API.md names)."""
+"""Request and response schemas, one per direction (the names of the published API)."""
 
 from __future__ import annotations
 

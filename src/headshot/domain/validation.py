@@ -1,5 +1,5 @@
 """Validation results as plain values: per-photo reports, set reports and the per-photo facts
-(`SetMember`) that set checks need. `to_dict()` gives the JSON shapes of API.md."""
+(`SetMember`) that set checks need. `to_dict()` gives the JSON shapes of the API."""
 
 from __future__ import annotations
 

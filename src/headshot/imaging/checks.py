@@ -1,4 +1,4 @@
-"""Per-photo checks: small pure functions from measurements to findings (codes of API.md)."""
+"""Per-photo checks: small pure functions from measurements to findings (the API's finding codes)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Training images (R1.4) and thumbnails: face-aware crop, resize, JPEG without metadata, with the
+"""Training images and thumbnails: face-aware crop, resize, JPEG without metadata, with the
 quality chosen so the file stays under the byte limit and the SSIM against the resized source
 stays at or above the minimum."""
 
@@ -123,7 +123,7 @@ def encode_training(
 
 def _smallest_passing(pixels: NDArray[np.uint8], min_ssim: float) -> TrainingImage:
     source = Image.fromarray(np.ascontiguousarray(pixels))  # no metadata at all
-    # Pillow's own RGB -> L on both sides: the same luma the R1.4 test measures.
+    # Pillow's own RGB -> L on both sides: the same luma the tests measure.
     reference = np.asarray(source.convert("L"))
     for quality in _QUALITIES:
         data = _jpeg(source, quality)

@@ -1,4 +1,4 @@
-"""Importing mediapipe's legacy solutions without matplotlib (R1.5 cold start).
+"""Importing mediapipe's legacy solutions without matplotlib (a faster cold start).
 
 `import mediapipe` runs `mediapipe/python/solutions/__init__.py`, which imports `drawing_utils`,
 which imports `matplotlib.pyplot`: 1.5-2.5 s of a ~2.5 s import on the 2-core VM, for a module

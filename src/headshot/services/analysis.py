@@ -61,7 +61,7 @@ class ImagingAnalyzer:
 
 
 class ImagingLikeness:
-    """Likeness (R3.6): identity similarity of a generated headshot to the person's photos."""
+    """Likeness: identity similarity of a generated headshot to the person's photos."""
 
     def __init__(self, validator: PhotoValidator) -> None:
         self._validator = validator

@@ -88,7 +88,7 @@ class SqlFalCredentials:
 
 
 class FalKeyRotation:
-    """Rotate the API key through fal's key API, with the stored ADMIN key (FAL.md §7.3)."""
+    """Rotate the API key through fal's key API, with the stored ADMIN key (docs/engines.md)."""
 
     def __init__(
         self,

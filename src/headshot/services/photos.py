@@ -59,7 +59,7 @@ class PhotoAnalyzer(Protocol):
         ...
 
     def assess(self, members: Sequence[dict[str, Any]]) -> dict[str, Any]:
-        """The set report (`SetReport` of API.md) over the accepted photos' members."""
+        """The set report (`SetReport` of the API) over the accepted photos' members."""
         ...
 
 

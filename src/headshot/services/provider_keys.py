@@ -1,4 +1,4 @@
-"""Operator-managed fal keys (R5.3): encrypted at rest, rotated without downtime.
+"""Operator-managed fal keys: encrypted at rest, rotated without downtime.
 
 Each scope (`API` keys run the work, `ADMIN` keys delete payloads and rotate keys) has its own
 state machine::

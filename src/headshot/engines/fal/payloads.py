@@ -16,7 +16,7 @@ DEFAULT_TRAINING_STEPS = 2000  # the seed brief's choice; fal's own default is 2
 DEFAULT_CAPTION = "a photo of [trigger]"
 MAX_IMAGES_PER_REQUEST = 4  # flux-lora's num_images range is 1-4
 
-# Trainer inputs other than the three we set ourselves (FAL.md §4.1); value: accepted types.
+# Trainer inputs other than the three we set ourselves (fal's trainer schema); value: accepted types.
 TRAINER_OPTIONS: Mapping[str, tuple[type, ...]] = {
     "learning_rate": (float, int),
     "multiresolution_training": (bool,),
@@ -54,7 +54,7 @@ def _problem(name: str, msg: str) -> dict[str, Any]:
 
 def training_zip(request: TrainingRequest) -> bytes:
     """`imgNN.jpg` + `imgNN.txt` per image; fal replaces `[trigger]` in captions with the
-    trigger phrase (FAL.md §4.3). Stored, not deflated: JPEGs do not compress."""
+    trigger phrase. Stored, not deflated: JPEGs do not compress."""
     caption = str(request.options.get("caption", DEFAULT_CAPTION))
     if "[trigger]" not in caption:
         raise EngineRejectedError(

@@ -1,4 +1,4 @@
-"""fal's queue protocol (FAL.md §1): submit, status with logs, result, cancel. Requests are
+"""fal's queue protocol: submit, status with logs, result, cancel. Requests are
 followed through the URLs the submit answer returned, never URLs we build, except when that
 answer was lost (`request_urls`)."""
 

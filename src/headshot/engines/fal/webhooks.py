@@ -1,4 +1,4 @@
-"""fal webhooks: signature verification (FAL.md §2.4) and the payload as a value.
+"""fal webhooks: signature verification (ED25519 over fal's JWKS) and the payload as a value.
 
 fal signs `request_id \\n user_id \\n timestamp \\n hex(sha256(raw body))` with Ed25519; the
 public keys come from a JWKS we cache for at most 24 h. We also put our own job id and an HMAC
