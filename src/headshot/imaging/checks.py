@@ -1,4 +1,4 @@
-"""Per-photo checks: small pure functions from measurements to findings (the API's finding codes)."""
+"""Per-photo checks: small pure functions from measurements to findings (the API's codes)."""
 
 from __future__ import annotations
 

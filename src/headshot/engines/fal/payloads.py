@@ -16,7 +16,7 @@ DEFAULT_TRAINING_STEPS = 2000  # the seed brief's choice; fal's own default is 2
 DEFAULT_CAPTION = "a photo of [trigger]"
 MAX_IMAGES_PER_REQUEST = 4  # flux-lora's num_images range is 1-4
 
-# Trainer inputs other than the three we set ourselves (fal's trainer schema); value: accepted types.
+# Trainer inputs other than the three we set ourselves (fal's schema); value: accepted types.
 TRAINER_OPTIONS: Mapping[str, tuple[type, ...]] = {
     "learning_rate": (float, int),
     "multiresolution_training": (bool,),
