@@ -647,10 +647,9 @@ def _ping_database(db: Database) -> None:
 class Runtime:
     """Services bound to their job queue: what a server, worker or operator command runs.
 
-    A context manager: leaving it closes everything the wiring opened, in reverse order of
-    opening (what the caller added last, e.g. a consumer; then the queue, the engines'
-    connections and the database), once. `services.on_shutdown` is what the web app's lifespan
-    runs; the runtime closes those too.
+    A context manager: leaving it closes what the wiring opened, in reverse order of opening
+    (the queue, the engines' connections, the database), once. (`services.on_shutdown` is what
+    the web app's lifespan runs; a server puts `close` there too, after its consumer stops.)
 
         with build_runtime(load_settings()) as runtime:
             runtime.services.retention.run()
@@ -667,10 +666,6 @@ class Runtime:
         self.huey = huey
         self.tasks = tasks
         self._closers = closers
-
-    def on_close(self, closer: Callable[[], object]) -> None:
-        """Close `closer` first (it was opened after everything the wiring made)."""
-        self._closers.append(closer)
 
     def close(self) -> None:
         while self._closers:
@@ -701,8 +696,9 @@ def build_runtime(
         redis_url=settings.redis_url,
         immediate=immediate,
     )
+    # In the order they were opened; closed in reverse.
     closers: list[Callable[[], object]] = [
-        lambda: [stop() for stop in reversed(services.on_shutdown)],
+        services.db.dispose,
         *(engine.close for engine in services.engines.remote.values()),
         lambda: close_huey(huey),
     ]
