@@ -4,10 +4,13 @@ retried."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
+
+from headshot.domain.backoff import Backoff
+from headshot.domain.provider_state import looks_from_json
 
 ReceiptScope = Literal["account", "session", "photo", "model", "headshot"]
 ReceiptStatus = Literal["pending", "complete"]
@@ -46,20 +49,17 @@ class DeletionReceiptView:
 
 
 def retry_delay(attempts: int, *, base_s: float, rng: random.Random | None = None) -> timedelta:
-    """Exponential backoff with full jitter over the upper half, capped at `MAX_RETRY`."""
-    ceiling = min(base_s * 2 ** max(attempts - 1, 0), MAX_RETRY.total_seconds())
-    jitter = (rng or random).uniform(0.5, 1.0)
-    return timedelta(seconds=ceiling * jitter)
+    """Exponential backoff with jitter over the upper half, capped at `MAX_RETRY`."""
+    backoff = Backoff(base_s, MAX_RETRY.total_seconds())
+    draw = (rng or random).random()
+    return timedelta(seconds=backoff.delay(max(attempts - 1, 0), retry_after_s=None, draw=draw))
 
 
-def generation_request_ids(entries: Iterable[Mapping[str, Any]] | None) -> list[str]:
+def generation_request_ids(entries: Sequence[Any] | None) -> list[str]:
     """The provider request ids in a generation's per-look entries (one or more per look)."""
     found: list[str] = []
-    for entry in entries or []:
-        handle = entry.get("handle") or {}
-        candidates = [handle.get("request_id")]
-        candidates += [r.get("request_id") for r in handle.get("requests") or []]
-        found += [str(c) for c in candidates if c and str(c) not in found]
+    for look in looks_from_json(entries).values():
+        found += [r for r in look.request_ids() if r not in found]
     return found
 
 

@@ -116,6 +116,13 @@ class LookSubmission:
             data["retries"] = self.retries
         return data
 
+    def request_ids(self) -> list[str]:
+        """The provider's ids for this look's requests (one per batch), once it has a handle."""
+        handle = self.handle or {}
+        candidates = [handle.get("request_id")]
+        candidates += [r.get("request_id") for r in handle.get("requests") or [] if r]
+        return list(dict.fromkeys(str(c) for c in candidates if c))
+
     def running(self, handle: Mapping[str, Any]) -> LookSubmission:
         return LookSubmission(look=self.look, state="running", handle=dict(handle))
 

@@ -37,6 +37,7 @@ from headshot.domain.privacy import (
     retry_delay,
     summarise,
 )
+from headshot.domain.provider_state import TrainingProviderState, looks_from_json
 from headshot.engines.protocol import Handle
 from headshot.services.audit import AuditLog
 from headshot.services.blobs import BlobJanitor
@@ -285,8 +286,9 @@ class Erasure:
             doomed.counts["model_versions"] += 1
             doomed.blob_keys += [k for k in (training.weights_key, training.dataset_key) if k]
             if training.engine in self._providers and training.provider_request_id:
-                handle = training.provider_handle if training.status in ACTIVE else None
-                running = {"kind": "training", "data": handle} if handle else None
+                saved = TrainingProviderState.from_json(training.provider_handle)
+                handle = saved.handle if training.status in ACTIVE else None
+                running = {"kind": "training", "data": dict(handle)} if handle else None
                 doomed.owe(training.engine, training.provider_request_id, running)
             for generation in scope.all(Generation, Generation.model_id == training.id):
                 self._gather_generation(scope, generation, doomed)
@@ -302,10 +304,10 @@ class Erasure:
         if generation.engine not in self._providers:
             return
         active = generation.status in ACTIVE
-        for entry in generation.provider_request_ids or []:
-            handle = entry.get("handle") or {}
+        for look in looks_from_json(generation.provider_request_ids).values():
+            handle = dict(look.handle or {})
             running = {"kind": "generation", "data": handle} if active and handle else None
-            for request_id in generation_request_ids([entry]):
+            for request_id in look.request_ids():
                 doomed.owe(generation.engine, request_id, running)
 
     def _finish(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from headshot.domain.errors import ConflictError, InvalidInputError
 from headshot.domain.jobs import ACTIVE
+from headshot.domain.provider_state import TrainingProviderState, looks_from_json
 from headshot.engines.fal.client import FalKey, check_url, raise_for_status
 from headshot.engines.protocol import EngineError, ProviderAuthError, RetryableEngineError
 from headshot.services.provider_keys import KeyScope, ProviderKeys, ProviderKeyView, parse_key
@@ -209,9 +210,10 @@ def _created_key(body: Any) -> FalKey:
 def _jobs_using(db: Session, key_id: str) -> int:
     """Unfinished trainings and generations whose fal requests were made with this key."""
     trainings = db.scalars(select(Training.provider_handle).where(Training.status.in_(ACTIVE)))
-    count = sum(1 for handle in trainings if (handle or {}).get("key_id") == key_id)
+    handles = [TrainingProviderState.from_json(saved).handle for saved in trainings]
+    count = sum(1 for handle in handles if (handle or {}).get("key_id") == key_id)
     looks = db.scalars(select(Generation.provider_request_ids).where(Generation.status.in_(ACTIVE)))
     for entries in looks:
-        handles = [e.get("handle") or {} for e in entries or [] if isinstance(e, dict)]
-        count += any(handle.get("key_id") == key_id for handle in handles)
+        submitted = [look.handle or {} for look in looks_from_json(entries).values()]
+        count += any(handle.get("key_id") == key_id for handle in submitted)
     return count

@@ -208,11 +208,8 @@ class GenerationStore:
         with self._db.transaction() as db:
             for entries in db.scalars(select(Generation.provider_request_ids)):
                 for look in looks_from_json(entries).values():
-                    handle = look.handle or {}
-                    for request in handle.get("requests", []) or []:
-                        owned.add(str(request.get("request_id")))
-                    owned.add(str(handle.get("request_id")))
-        return owned - {"None", ""}
+                    owned.update(look.request_ids())
+        return owned
 
     # -- progress and the end --------------------------------------------------------------
 

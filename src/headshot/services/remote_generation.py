@@ -18,7 +18,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from headshot.domain.backoff import Backoff
-from headshot.domain.privacy import generation_request_ids
 from headshot.domain.provider_state import LookSubmission
 from headshot.engines.protocol import (
     EngineError,
@@ -125,7 +124,7 @@ class RemoteGeneration:
             raise LookWaits(later, exc) from exc
         running = intent.running(handle.data)
         self._store.save_look(job.id, running)
-        self._store.record_transfer(job, engine.name, generation_request_ids([running.to_json()]))
+        self._store.record_transfer(job, engine.name, running.request_ids())
         return running
 
     def _reconcile(

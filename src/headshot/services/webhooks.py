@@ -6,8 +6,10 @@ notice cannot change a result."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from headshot.domain.jobs import TERMINAL, Status
+from headshot.domain.provider_state import TrainingProviderState
 from headshot.engines.fal.webhooks import FalWebhookVerifier
 from headshot.services.queue import JobQueue
 from headshot.storage.db import Database
@@ -29,8 +31,9 @@ class FalWebhooks:
             training = db.get(Training, event.job_id, with_for_update=True)
             if training is not None and training.status not in TERMINAL:
                 if training.status in {Status.SUBMITTING, Status.AMBIGUOUS}:
-                    saved = dict(training.provider_handle or {})
-                    training.provider_handle = {**saved, "request_id_hint": event.request_id}
+                    saved = TrainingProviderState.from_json(training.provider_handle)
+                    hinted = replace(saved, request_id_hint=event.request_id)
+                    training.provider_handle = hinted.to_json()
                 kind = "training"
             elif (generation := db.get(Generation, event.job_id)) is not None and (
                 generation.status not in TERMINAL
