@@ -100,13 +100,19 @@ class RemoteGeneration:
         self, engine: RemoteEngine, job: GenerationJob, index: int, *, retries: int
     ) -> LookSubmission:
         look = job.looks[index]
+        try:
+            weights_url = self._weights_url(engine, job)
+        except RetryableEngineError as exc:
+            later = LookSubmission(look=index, state="waiting", retries=retries + 1)
+            self._store.save_look(job.id, later)
+            raise LookWaits(later, exc) from exc
         request = GenerationRequest(
             job_id=job.id,
             look=look,
             prompt=job.prompt(look),
             num_images=job.per_look,
             seed=job.look_seed(index),
-            weights_url=self._weights_url(engine, job),
+            weights_url=weights_url,
             model_artifact=None,
         )
         intent = LookSubmission(look=index, state="submitting", sent_after=self._clock())
