@@ -177,7 +177,7 @@ class RemoteGeneration:
             if status.state in {"failed", "cancelled"}:
                 raise EngineError(status.error or "the provider could not make these headshots")
             if status.state != "succeeded":
-                return look
+                return self._answered(job, look)
             images = engine.fetch_generation(handle)
         except RetryableEngineError as exc:
             later = replace(look, retries=look.retries + 1)
@@ -187,6 +187,14 @@ class RemoteGeneration:
         done = replace(look, state="done", retries=0)
         self._store.save_look(job.id, done)
         return done
+
+    def _answered(self, job: GenerationJob, look: LookSubmission) -> LookSubmission:
+        """The provider answered a poll: a run of retries ends, the backoff starts over."""
+        if not look.retries:
+            return look
+        fresh = replace(look, retries=0)
+        self._store.save_look(job.id, fresh)
+        return fresh
 
     def _give_up(
         self, job: GenerationJob, index: int, current: LookSubmission | None, reason: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -164,9 +164,8 @@ class TrainingStore:
                 return 0
             saved = TrainingProviderState.from_json(row.provider_handle)
             polls = saved.polls + 1
-            row.provider_handle = TrainingProviderState(
-                handle=saved.handle, polls=polls, cancel_sent=saved.cancel_sent
-            ).to_json()
+            # A poll that answered ends a run of retries: the backoff starts over.
+            row.provider_handle = replace(saved, polls=polls, retries=0).to_json()
             row.stage = stage[:STAGE_MAX]
             if progress is not None:
                 row.progress = progress
@@ -184,7 +183,7 @@ class TrainingStore:
             saved = TrainingProviderState.from_json(row.provider_handle)
             if saved.cancel_sent:
                 return False
-            row.provider_handle = {**(row.provider_handle or {}), "cancel_sent": True}
+            row.provider_handle = replace(saved, cancel_sent=True).to_json()
             return True
 
     def store_model(self, training_id: str, engine_name: str, model: TrainedModel) -> None:
