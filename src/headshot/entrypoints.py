@@ -20,27 +20,29 @@ from headshot.services.retention import RetentionReport
 from headshot.settings import Settings, load_settings
 from headshot.storage.db import Database
 from headshot.storage.vault import Vault
-from headshot.wiring import build_runtime, make_provider_keys, open_database, system_clock
+from headshot.wiring import (
+    build_runtime,
+    load_keyring,
+    make_data_key_store,
+    make_provider_keys,
+    open_database,
+    system_clock,
+)
 
 
 def rotate_master_key() -> int:
     """Re-wrap every data key and provider key under a new master key; returns how many."""
-    from headshot.storage.data_keys import SqlDataKeyStore
-    from headshot.storage.keyring import load_master_keyring, retire_previous, rotate_key_file
+    from headshot.storage.keyring import retire_previous, rotate_key_file
 
     settings = load_settings()
-    key_file = settings.data_dir / "master.key"
     with open_database(settings) as db:
+        store = make_data_key_store(db)
         if settings.master_key:
             # Configured keys rotate by configuration: new key current, old one in previous.
-            ring = load_master_keyring(
-                configured=settings.master_key.get_secret_value(),
-                previous=[k.get_secret_value() for k in settings.previous_master_keys],
-                key_file=key_file,
-            )
-            count = Vault.rewrap_data_keys(data_keys=SqlDataKeyStore(db), keyring=ring)
+            ring = load_keyring(settings)
+            count = Vault.rewrap_data_keys(data_keys=store, keyring=ring)
             return count + make_provider_keys(db, ring).rewrap(ring)
-        store = SqlDataKeyStore(db)
+        key_file = settings.data_dir / "master.key"
         ring = rotate_key_file(key_file)
         provider_keys = make_provider_keys(db, ring)
         count = Vault.rewrap_data_keys(data_keys=store, keyring=ring) + provider_keys.rewrap(ring)

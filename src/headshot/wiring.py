@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from headshot.services.web_push import WebPush
     from headshot.services.webhooks import FalWebhooks
     from headshot.storage.crypto import MasterKeyring
+    from headshot.storage.data_keys import SqlDataKeyStore
 
 
 def system_clock() -> datetime:
@@ -108,11 +109,17 @@ def load_keyring(settings: Settings) -> MasterKeyring:
     )
 
 
-def make_vault(settings: Settings, db: Database, keyring: MasterKeyring | None = None) -> Vault:
+def make_data_key_store(db: Database) -> SqlDataKeyStore:
     from headshot.storage.data_keys import SqlDataKeyStore
 
+    return SqlDataKeyStore(db)
+
+
+def make_vault(settings: Settings, db: Database, keyring: MasterKeyring | None = None) -> Vault:
     keyring = keyring or load_keyring(settings)
-    return Vault(blobs=make_blob_store(settings), keyring=keyring, data_keys=SqlDataKeyStore(db))
+    return Vault(
+        blobs=make_blob_store(settings), keyring=keyring, data_keys=make_data_key_store(db)
+    )
 
 
 def make_validator(settings: Settings, models: FaceModels | None = None) -> PhotoValidator:
