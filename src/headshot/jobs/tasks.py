@@ -3,18 +3,14 @@ is one call into a service: the use cases live in `headshot.services`, not here.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import timedelta
 from typing import Any
 
 from huey import Huey
-from sqlalchemy import select
 
-from headshot.domain.jobs import ACTIVE
 from headshot.jobs.registry import BoundTasks, RetryPolicy, TaskRegistry
 from headshot.jobs.stale import requeue_stale
 from headshot.services.container import Services
-from headshot.storage.records import Generation, Training
 
 RETRY = RetryPolicy(retries=3, delay_s=5, backoff=2)
 # What the person reads when a job's task kept failing on our side.
@@ -96,33 +92,22 @@ def _purge_expired_credentials(services: Services) -> None:
 
 def _requeue_stale_trainings(services: Services) -> None:
     # Huey forgets a task whose worker was SIGKILLed: the rows say what is still owed.
+    runs = services.training_runs
     requeue_stale(
-        find_stale=partial(_stale_ids, services, Training),
+        find_stale=runs.stale,
         enqueue=services.queue.run_training,
         older_than=timedelta(seconds=services.settings.jobs.stale_after_s),
         clock=services.clock,
-        touch=partial(_touch, services, Training),
+        touch=runs.touch,
     )
 
 
 def _requeue_stale_generations(services: Services) -> None:
+    runs = services.generation_runs
     requeue_stale(
-        find_stale=partial(_stale_ids, services, Generation),
+        find_stale=runs.stale,
         enqueue=services.queue.run_generation,
         older_than=timedelta(seconds=services.settings.jobs.stale_after_s),
         clock=services.clock,
-        touch=partial(_touch, services, Generation),
+        touch=runs.touch,
     )
-
-
-def _stale_ids(services: Services, model: Any, cutoff: datetime) -> list[str]:
-    with services.db.transaction() as db:
-        query = select(model.id).where(model.status.in_(ACTIVE), model.updated_at < cutoff)
-        return list(db.scalars(query))
-
-
-def _touch(services: Services, model: Any, job_id: str) -> None:
-    with services.db.transaction() as db:
-        row = db.get(model, job_id)
-        if row is not None:
-            row.updated_at = services.clock()

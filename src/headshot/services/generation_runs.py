@@ -8,6 +8,8 @@ headshot in `GenerationStore.keep_images`.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from headshot.engines.protocol import EngineError, GenerationRequest, LocalEngine
 from headshot.services.engines import EngineSet
 from headshot.services.generation_store import GenerationJob, GenerationStore, headshot_id
@@ -36,6 +38,13 @@ class GenerationRuns:
             self._store.finish(generation_id, error=f"the {job.engine} engine is not configured")
             return
         self._render_here(local, job)
+
+    def stale(self, cutoff: datetime) -> list[str]:
+        """Unfinished jobs untouched since `cutoff`: their task may have died with its worker."""
+        return self._store.untouched_since(cutoff)
+
+    def touch(self, job_id: str) -> None:
+        self._store.touch(job_id)
 
     def give_up(self, generation_id: str, reason: str) -> None:
         """End a generation whose task can no longer run (its retries are spent); the headshots

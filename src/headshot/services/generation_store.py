@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from headshot.domain.jobs import TERMINAL, Status, move
+from headshot.domain.jobs import ACTIVE, TERMINAL, Status, move
 from headshot.domain.provider_state import LookSubmission, looks_from_json
 from headshot.domain.styles import compose_prompt, find_style
 from headshot.engines.protocol import GeneratedImage, Look
@@ -254,6 +254,21 @@ class GenerationStore:
             if ended == Status.SUCCEEDED:
                 row.progress = 1.0
         log.info("generation ended", extra={"generation_id": generation_id, "status": ended})
+
+    def untouched_since(self, cutoff: datetime) -> list[str]:
+        """Unfinished jobs whose row has not changed since `cutoff` (their task may be lost)."""
+        with self._db.transaction() as db:
+            query = select(Generation.id).where(
+                Generation.status.in_(ACTIVE), Generation.updated_at < cutoff
+            )
+            return list(db.scalars(query))
+
+    def touch(self, job_id: str) -> None:
+        """Mark the row changed now (a job just enqueued again is not stale)."""
+        with self._db.transaction() as db:
+            row = db.get(Generation, job_id)
+            if row is not None:
+                row.updated_at = self._clock()
 
 
 def _given_up_message(failed: int, total: int, reason: str | None) -> str:

@@ -8,6 +8,7 @@ worker left half-done simply runs again (it costs nothing but CPU). Remote engin
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from headshot.domain.jobs import TERMINAL, Status
 from headshot.engines.protocol import EngineError, LocalEngine
@@ -51,6 +52,13 @@ class TrainingRuns:
             self._store.fail(training_id, f"the {job.engine} engine is not configured here")
             return
         self._train_here(local, training_id)
+
+    def stale(self, cutoff: datetime) -> list[str]:
+        """Unfinished jobs untouched since `cutoff`: their task may have died with its worker."""
+        return self._store.untouched_since(cutoff)
+
+    def touch(self, job_id: str) -> None:
+        self._store.touch(job_id)
 
     def give_up(self, training_id: str, reason: str) -> None:
         """End a training whose task can no longer run (its retries are spent)."""

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from headshot.domain.jobs import TERMINAL, Status, move
+from headshot.domain.jobs import ACTIVE, TERMINAL, Status, move
 from headshot.domain.provider_state import TrainingProviderState
 from headshot.engines.protocol import Handle, TrainedModel, TrainingImage, TrainingRequest
 from headshot.services.audit import AuditLog
@@ -219,3 +219,18 @@ class TrainingStore:
                 row.stage, row.error = status.value, reason
                 row.finished_at = self._clock()
         log.warning("training ended without a model", extra={"training_id": training_id})
+
+    def untouched_since(self, cutoff: datetime) -> list[str]:
+        """Unfinished jobs whose row has not changed since `cutoff` (their task may be lost)."""
+        with self._db.transaction() as db:
+            query = select(Training.id).where(
+                Training.status.in_(ACTIVE), Training.updated_at < cutoff
+            )
+            return list(db.scalars(query))
+
+    def touch(self, job_id: str) -> None:
+        """Mark the row changed now (a job just enqueued again is not stale)."""
+        with self._db.transaction() as db:
+            row = db.get(Training, job_id)
+            if row is not None:
+                row.updated_at = self._clock()
