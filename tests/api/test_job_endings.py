@@ -139,3 +139,33 @@ def test_a_submit_fal_does_not_take_is_replayed_with_backoff_and_retry_after(
         assert row is not None and row.status == "running"
         assert "retries" not in (row.provider_handle or {})  # reset once fal took it
     assert fal_double.billable_submits(TRAINER) == 1
+
+
+def test_a_generation_whose_task_was_lost_is_enqueued_again_once_stale(
+    make_runtime: Callable[..., Runtime],
+    clock: SettableClock,
+    testdata: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runtime = make_runtime(**SMALL_SET)
+    services = runtime.services
+    with TestClient(create_app(services), base_url="https://testserver") as client:
+        headers = sign_up(client, "lost@example.com")
+        model = trained_model(client, headers, ready_session(client, headers, testdata))
+
+        def lost_task(generation_id: str, *, delay_s: float = 0) -> None:
+            del generation_id, delay_s  # the worker died with the task: nothing runs it
+
+        with monkeypatch.context() as lost:
+            lost.setattr(services.queue, "run_generation", lost_task)
+            body = {"model_id": model["id"], "looks": LOOKS[:1], "images_per_look": 1}
+            generation_id = client.post(f"{API}/generations", json=body, headers=headers).json()[
+                "id"
+            ]
+        runtime.tasks.run_maintenance()
+        url = f"{API}/generations/{generation_id}"
+        assert client.get(url, headers=headers).json()["status"] == "queued"  # not stale yet
+        clock.advance(seconds=services.settings.jobs.stale_after_s + 1)
+        runtime.tasks.run_maintenance()
+        result = client.get(url, headers=headers).json()
+    assert result["status"] == "succeeded" and len(result["headshot_ids"]) == 1
