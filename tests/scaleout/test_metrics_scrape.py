@@ -70,8 +70,7 @@ def test_scrape_matches_the_records_after_faulty_trainings(
             process.wait(timeout=60)
     scraped = samples(text)
     trainings, photos = _records(runtime)
-    for stop in reversed(runtime.services.on_shutdown):
-        stop()
+    runtime.close()
 
     def outcome(name: str) -> float:
         return scraped[("headshot_jobs_finished", (("kind", "training"), ("outcome", name)))]

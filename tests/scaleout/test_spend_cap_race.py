@@ -112,8 +112,7 @@ def test_spend_cap_holds_with_two_servers_and_two_workers(
             process.send_signal(signal.SIGTERM)
         for process in processes:
             process.wait(timeout=60)
-        for stop in reversed(runtime.services.on_shutdown):
-            stop()
+        runtime.close()
 
 
 def _ready(base: str) -> bool:
