@@ -101,7 +101,9 @@ def test_a_submit_fal_does_not_take_is_replayed_with_backoff_and_retry_after(
     clock: SettableClock,
     testdata: Path,
 ) -> None:
-    runtime = fal_runtime(make_runtime, fal_double, jobs={"retry_s": 30, "retry_max_s": 200})
+    runtime = fal_runtime(
+        make_runtime, fal_double, **SMALL_SET, jobs={"retry_s": 30, "retry_max_s": 200}
+    )
     services = runtime.services
     queue = RecordingQueueDouble()
     runs, _ = make_job_runs(
