@@ -135,6 +135,30 @@ def test_change_password_keeps_this_session_and_ends_the_others(client: TestClie
     _login(client, "change@example.com", NEW_PASSWORD)
 
 
+def test_reset_and_change_refuse_a_guessable_password_as_sign_up_does(
+    mail_client: TestClient, inbox: tuple[Inbox, int]
+) -> None:
+    mails, _ = inbox
+    here = sign_up(mail_client, "guessable@example.com")
+    guessable = ["password1234", "guessable@example.com"]
+    for new in guessable:
+        changed = mail_client.post(
+            f"{API}/me/password",
+            json={"current_password": PASSWORD, "new_password": new},
+            headers=here,
+        )
+        assert changed.status_code == 422 and changed.json()["error"]["code"] == "weak_password"
+    mail_client.post(f"{API}/auth/password/forgot", json={"email": "guessable@example.com"})
+    token = mails.link_token("guessable@example.com", "reset")
+    for new in guessable:
+        body = {"token": token, "password": new}
+        refused = mail_client.post(f"{API}/auth/password/reset", json=body)
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "weak_password"
+    # The refusals did not spend the link.
+    body = {"token": token, "password": NEW_PASSWORD}
+    assert mail_client.post(f"{API}/auth/password/reset", json=body).status_code == 204
+
+
 def test_email_verification_optional_by_default(
     mail_client: TestClient, inbox: tuple[Inbox, int], clock: SettableClock
 ) -> None:

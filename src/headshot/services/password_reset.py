@@ -17,6 +17,7 @@ from headshot.domain.errors import InvalidInputError, RateLimitedError
 from headshot.domain.models import Principal
 from headshot.services.account_tokens import Mail, issue, redeem, spend_all
 from headshot.services.audit import AuditLog
+from headshot.services.password_policy import check_new_password
 from headshot.services.ratelimit import RateLimiter, release
 from headshot.services.secrets import Passwords, digest
 from headshot.settings import AuthSettings
@@ -82,10 +83,14 @@ class PasswordReset:
 
     def reset(self, token: str, password: str) -> None:
         """Set a new password from a mailed link and sign out everywhere."""
-        self._check_strength(password)
+        # Judged before the link is looked at (says what to fix first), and again with the
+        # account's email once the link names it (a password made of the address is guessable).
+        self._check_strength(password, email="")
         now = self._clock()
         with self._db.transaction() as db:
             user = redeem(db, token, "password_reset", now=now, expired=LINK_EXPIRED)
+            # A refused password rolls the redemption back: the link still works for a better one.
+            self._check_strength(password, email=user.email)
             user.password_hash = self._passwords.hash(password)
             spend_all(db, user.id, "password_reset", now=now)
             _revoke_everything(db, user.id, now=now, keep_session=None)
@@ -93,7 +98,11 @@ class PasswordReset:
 
     def change(self, principal: Principal, *, current: str, new: str) -> None:
         """Change the password of a signed-in person; their other sessions end."""
-        self._check_strength(new)
+        with self._db.transaction() as db:
+            account = db.get(User, principal.user_id)
+            assert account is not None  # authenticated a moment ago
+            email = account.email
+        self._check_strength(new, email=email)
         bucket = f"password:user:{principal.user_id}"
         now = self._clock()
         # Counted (and committed) before the check, so parallel guesses cannot all get through.
@@ -111,12 +120,9 @@ class PasswordReset:
             spend_all(db, user.id, "password_reset", now=now)
             self._audit.record(db, subject=user.id, actor="user", action="password.change")
 
-    def _check_strength(self, password: str) -> None:
-        shortest = self._settings.min_password_length
-        if len(password) < shortest:
-            raise InvalidInputError(
-                f"Choose a password of at least {shortest} characters.", code="weak_password"
-            )
+    def _check_strength(self, password: str, *, email: str) -> None:
+        """The same rule as at sign-up: long enough and not guessable."""
+        check_new_password(password, email=email, min_length=self._settings.min_password_length)
 
     def _body(self, token: str) -> str:
         minutes = self._settings.password_reset_ttl_s // 60
