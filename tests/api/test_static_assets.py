@@ -9,8 +9,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from headshot.api.assets import StaticAssets, accepts_gzip
-from headshot.api.pages import prefers_html
+from headshot.api.assets import StaticAssets
+from headshot.api.negotiation import accepts_gzip, prefers_html
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 

@@ -79,23 +79,3 @@ def _build_id(files: dict[str, bytes]) -> str:
     for path in sorted(files):
         hasher.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
     return hasher.hexdigest()[:12]
-
-
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether the client takes gzip (`gzip` or `*` with a quality above zero)."""
-    for part in accept_encoding.lower().split(","):
-        name, *params = (p.strip() for p in part.split(";"))
-        if name in ("gzip", "*"):
-            return _quality(params) > 0
-    return False
-
-
-def _quality(params: list[str]) -> float:
-    for param in params:
-        key, _, value = param.partition("=")
-        if key.strip() == "q":
-            try:
-                return float(value)
-            except ValueError:
-                return 0.0
-    return 1.0

@@ -19,30 +19,6 @@ _SCOPES = {
 }
 
 
-def prefers_html(accept: str) -> bool:
-    """True when `text/html` ranks above `application/json` in an Accept header."""
-    html_q = json_q = 0.0
-    for part in accept.lower().split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        quality = _quality(params)
-        if media in ("text/html", "text/*"):
-            html_q = max(html_q, quality if media == "text/html" else min(quality, 0.99))
-        elif media in ("application/json", "application/*") or media == "*/*":
-            json_q = max(json_q, quality)
-    return html_q > json_q
-
-
-def _quality(params: list[str]) -> float:
-    for param in params:
-        key, _, value = param.partition("=")
-        if key.strip() == "q":
-            try:
-                return float(value)
-            except ValueError:
-                return 0.0
-    return 1.0
-
-
 def page(*, title: str, body: str, stylesheet: str, head: str = "") -> str:
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">\n'

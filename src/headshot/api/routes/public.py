@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from headshot.api.deps import ServicesDep
 from headshot.api.errors import error_response
-from headshot.api.pages import gone_page, prefers_html, share_page
+from headshot.api.negotiation import prefers_html
+from headshot.api.pages import gone_page, share_page
 from headshot.api.routes.webapp import assets_of
 from headshot.domain.errors import NotFoundError
 

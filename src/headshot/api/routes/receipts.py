@@ -8,7 +8,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from headshot.api.deps import ServicesDep
 from headshot.api.errors import error_response
-from headshot.api.pages import gone_page, prefers_html, receipt_page
+from headshot.api.negotiation import prefers_html
+from headshot.api.pages import gone_page, receipt_page
 from headshot.api.routes.webapp import assets_of
 from headshot.api.schemas import ErrorOut
 from headshot.api.schemas_privacy import DeletionReceiptOut

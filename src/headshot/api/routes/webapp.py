@@ -14,7 +14,8 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from headshot.api.assets import Asset, StaticAssets, accepts_gzip
+from headshot.api.assets import Asset, StaticAssets
+from headshot.api.negotiation import accepts_gzip
 
 router = APIRouter(include_in_schema=False)
 
