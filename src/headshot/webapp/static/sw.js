@@ -21,6 +21,7 @@ const SHELL = [
   "/app/js/views/batches.js",
   "/app/js/views/gallery.js",
   "/app/js/views/looks.js",
+  "/app/js/views/operator.js",
   "/app/icons/icon-192.png",
   "/app/icons/icon-512.png",
 ];
@@ -53,4 +54,26 @@ self.addEventListener("fetch", (event) => {
       })
       .catch(() => caches.match(event.request)));
   }
+});
+
+// Web Push: the server sends {title, body} when a model or headshots are ready.
+self.addEventListener("push", (event) => {
+  let message = {};
+  try { message = event.data ? event.data.json() : {}; } catch (_) { message = { body: event.data.text() }; }
+  event.waitUntil(self.registration.showNotification(message.title || "Headshot", {
+    body: message.body || "",
+    icon: "/app/icons/icon-192.png",
+    data: { url: "/#/" },
+  }));
+});
+
+// A tap on the notification brings an open window of the app forward, or opens one.
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL((event.notification.data && event.notification.data.url) || "/", self.location.origin).href;
+  event.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+    const open = windows.find((w) => new URL(w.url).origin === self.location.origin);
+    if (open) return open.focus().then((w) => (w && w.navigate ? w.navigate(target) : w));
+    return self.clients.openWindow(target);
+  }));
 });

@@ -1,6 +1,6 @@
-// The account page: consent, export, password, email verification, API tokens, sign out and
+// The account page: consent, export, notifications, the operator's page, password, email verification, API tokens, sign out and
 // erasure (with its receipt). All of it works without consent; only new processing needs it.
-import { get, post, del } from "../api.js";
+import { api, get, post, del } from "../api.js";
 import { h, render, errorBox, busy, toast } from "../dom.js";
 import { app, go, redirect, refreshMe, signedOut } from "../router.js";
 import { countWords } from "../words.js";
@@ -135,6 +135,88 @@ function consentCard(me) {
     withdraw);
 }
 
+// The email opt-out, or null when this server sends no mail about jobs.
+async function emailChoice() {
+  let chosen;
+  try { chosen = await get("/me/notifications"); } catch (error) { if (error.status === 404) return null; throw error; }
+  const box = h("input", { id: "notify-email", type: "checkbox", checked: chosen.email });
+  box.addEventListener("change", async () => {
+    box.disabled = true;
+    try {
+      const saved = await api("PUT", "/me/notifications", { email: box.checked });
+      box.checked = saved.email;
+      toast(saved.email ? "We will email you when they are ready." : "No more emails about your models and headshots.");
+    } catch (error) { box.checked = !box.checked; toast(error.message); } finally { box.disabled = false; }
+  });
+  return h("label", { class: "check", for: "notify-email" }, box, "Email me when my model or headshots are ready");
+}
+
+// The VAPID public key (base64url) as the bytes PushManager.subscribe wants.
+function keyBytes(base64url) {
+  const text = atob(base64url.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - base64url.length % 4) % 4));
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+const PUSH_ID = "headshot-push-subscription";
+
+// "Notify me on this device": Web Push through the service worker, where the browser has it
+// and the server sends it (GET /push/key answers 404 when it does not).
+async function deviceChoice() {
+  if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) return null;
+  let key;
+  try { key = (await get("/push/key")).public_key; } catch (error) { if (error.status === 404) return null; throw error; }
+  const button = h("button", { type: "button", class: "secondary" });
+  const state = h("p", { class: "small muted", role: "status" });
+  function show() {
+    const on = Boolean(localStorage.getItem(PUSH_ID)) && Notification.permission === "granted";
+    button.textContent = on ? "Stop notifying this device" : "Notify me on this device";
+    state.textContent = on ? "This device is told when your headshots are ready." : "";
+  }
+  async function subscribe() {
+    if (await Notification.requestPermission() !== "granted") {
+      toast("Notifications are blocked for this site in the browser's settings.");
+      return;
+    }
+    const registration = await navigator.serviceWorker.ready;
+    const subscription = (await registration.pushManager.getSubscription())
+      || await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) });
+    const made = await post("/me/push-subscriptions", subscription.toJSON());
+    localStorage.setItem(PUSH_ID, made.id);
+  }
+  async function unsubscribe() {
+    const id = localStorage.getItem(PUSH_ID);
+    localStorage.removeItem(PUSH_ID);
+    if (id) await del("/me/push-subscriptions/" + encodeURIComponent(id)).catch(() => null);
+    const registration = await navigator.serviceWorker.ready;
+    const subscription = await registration.pushManager.getSubscription();
+    if (subscription) await subscription.unsubscribe();
+  }
+  button.addEventListener("click", async () => {
+    const on = Boolean(localStorage.getItem(PUSH_ID));
+    try { await busy(button, on ? "Stopping…" : "Asking…", on ? unsubscribe : subscribe); } catch (error) { toast(error.message); }
+    show();
+  });
+  show();
+  return h("div", { class: "stack" }, button, state);
+}
+
+async function notificationsCard() {
+  const choices = [await emailChoice(), await deviceChoice()].filter(Boolean);
+  if (!choices.length) return null;
+  return h("section", { class: "card stack", "aria-labelledby": "notify-title" },
+    h("h2", { id: "notify-title" }, "Notifications"),
+    h("p", { class: "small muted" }, "A training takes many minutes: we can tell you when it is done."),
+    choices);
+}
+
+function operatorCard(me) {
+  if (!me.is_operator) return null;
+  return h("section", { class: "card stack", "aria-labelledby": "operator-title" },
+    h("h2", { id: "operator-title" }, "Operator"),
+    h("p", { class: "small muted" }, "Targets, invitations and limits for this server."),
+    h("a", { class: "button secondary wide", href: "#/operator" }, "Run this server"));
+}
+
 export async function accountView() {
   const me = app.me;
   render(
@@ -147,6 +229,8 @@ export async function accountView() {
       h("h2", { id: "export-title" }, "Your data"),
       h("p", { class: "small muted" }, "One zip with every record we hold about you, your photos, models and headshots."),
       exportButton()),
+    await notificationsCard(),
+    operatorCard(me),
     passwordCard(),
     await tokensCard(),
     erasePanel(me));

@@ -26,8 +26,28 @@ function photosWords() {
   return n ? n + " or more photos" : "a set of photos";
 }
 
-export async function signInView() {
+// The invitation field, shown only when the server registers by invitation; a link
+// `#/signup?invite=CODE` fills it in.
+function inviteField(code) {
+  if (app.config.signup !== "invite") return null;
+  return field("invite", "Invitation code (to create an account)",
+    { type: "text", autocomplete: "off", autocapitalize: "none", spellcheck: "false", value: code || "", "aria-describedby": "invite-hint" },
+    "Registration here is by invitation. Paste the code the operator gave you.");
+}
+
+function closedNote() {
+  if (app.config.signup !== "closed" && app.config.signup !== false) return null;
+  return h("p", { class: "small muted center" },
+    "Registration is closed on this server. Ask its operator for an account.");
+}
+
+export async function signUpView(code) {
+  return signInView(code ? decodeURIComponent(code) : null);
+}
+
+export async function signInView(inviteCode) {
   const problem = h("div");
+  const invite = inviteField(inviteCode);
   const email = field("email", "Email", { type: "email", autocomplete: "email", required: true });
   const password = field("password", "Password",
     { type: "password", autocomplete: "current-password", required: true, "aria-describedby": "password-hint" },
@@ -36,10 +56,14 @@ export async function signInView() {
     problem.replaceChildren();
     const local = checkLocally(email.input, password.input, create);
     if (local) { problem.replaceChildren(errorBox({ message: local })); return; }
+    if (create && invite && !invite.input.value.trim()) {
+      problem.replaceChildren(errorBox({ message: "Please enter the invitation code the operator gave you." }));
+      return;
+    }
     const body = { email: email.input.value.trim(), password: password.input.value };
     try {
       await busy(button, create ? "Creating…" : "Signing in…", async () => {
-        if (create) await post("/auth/register", body);
+        if (create) await post("/auth/register", invite ? { ...body, invite: invite.input.value.trim() } : body);
         await post("/auth/login", body);
       });
       app.me = null;
@@ -54,7 +78,7 @@ export async function signInView() {
   create.addEventListener("click", () => submit(create, true));
   create.hidden = app.config.signup === false || app.config.signup === "closed";
   const form = h("form", { class: "card stack", novalidate: true, onsubmit: (e) => { e.preventDefault(); submit(signIn, false); } },
-    email.node, password.node, problem, signIn, create,
+    email.node, password.node, invite && invite.node, problem, signIn, create, closedNote(),
     app.config.password_reset === false ? null
       : h("p", { class: "center" }, h("a", { class: "tap", href: "#/forgot" }, "Forgot your password?")));
   render(
