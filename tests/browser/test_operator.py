@@ -91,7 +91,9 @@ def test_operator_invites_a_person_who_registers_once(
     email_box.uncheck()
     expect(operator.get_by_role("status").filter(has_text="No more emails")).to_be_visible()
     operator.reload()
-    expect(operator.get_by_label("Email me when my model or headshots are ready")).not_to_be_checked()
+    expect(
+        operator.get_by_label("Email me when my model or headshots are ready")
+    ).not_to_be_checked()
     expect(operator.get_by_role("button", name="Notify me on this device")).to_be_visible()
     check_screen(operator, "account of an operator")
 
