@@ -149,3 +149,45 @@ def test_a_closed_server_says_so_instead_of_offering_a_form(
     expect(page.get_by_role("button", name="Create account")).to_be_hidden()
     expect(page.get_by_label("Invitation code (to create an account)")).to_have_count(0)
     check_screen(page, "sign-in, registration closed")
+
+
+def test_the_service_worker_shows_a_push_and_keeps_its_cache(
+    invite_server: InviteServer, phone: Callable[[], Any]
+) -> None:
+    """A Web Push message delivered to the service worker (through the DevTools protocol, as a
+    push service would) becomes a notification with the server's title and body."""
+    url = invite_server.server.url
+    context = phone()
+    context.grant_permissions(["notifications"], origin=url)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    registrations: list[str] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda event: registrations.extend(r["registrationId"] for r in event["registrations"]),
+    )
+    cdp.send("ServiceWorker.enable")
+    page.goto(url)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    assert registrations, "no service worker registered"
+    message = '{"title": "Your headshots are ready", "body": "12 headshots in 3 looks."}'
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": url, "registrationId": registrations[-1], "data": message},
+    )
+    page.wait_for_function(
+        "navigator.serviceWorker.ready.then((r) => r.getNotifications())"
+        ".then((shown) => shown.length === 1)"
+    )
+    shown = page.evaluate(
+        "navigator.serviceWorker.ready.then((r) => r.getNotifications())"
+        ".then((shown) => shown.map((n) => [n.title, n.body]))"
+    )
+    assert shown == [["Your headshots are ready", "12 headshots in 3 looks."]]
+    # The shell cache is filled as before, the operator page's module with it.
+    cached = page.evaluate(
+        "caches.keys().then((names) => caches.open(names[0])).then((c) => c.keys())"
+        ".then((requests) => requests.map((r) => new URL(r.url).pathname))"
+    )
+    assert "/" in cached
+    assert any(path.endswith("/js/views/operator.js") for path in cached), cached
