@@ -191,3 +191,51 @@ def test_the_service_worker_shows_a_push_and_keeps_its_cache(
     )
     assert "/" in cached
     assert any(path.endswith("/js/views/operator.js") for path in cached), cached
+
+
+# A stand-in for the browser's push service (headless Chromium has none to reach): subscribe()
+# answers a subscription with a real P-256 key and records the application server key it got.
+PUSH_SERVICE_DOUBLE = """
+(() => {
+  const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
+  let current = null;
+  PushManager.prototype.getSubscription = async function () { return current; };
+  PushManager.prototype.subscribe = async function (options) {
+    window.pushServiceDouble = { serverKey: b64(options.applicationServerKey) };
+    const pair = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
+    const p256dh = b64(await crypto.subtle.exportKey("raw", pair.publicKey));
+    const auth = b64(crypto.getRandomValues(new Uint8Array(16)));
+    current = {
+      toJSON: () => ({ endpoint: "https://fcm.googleapis.com/fcm/send/double-1", keys: { p256dh, auth } }),
+      unsubscribe: async () => { current = null; return true; },
+    };
+    return current;
+  };
+})();
+"""
+
+
+def test_notify_me_on_this_device_subscribes_with_the_servers_key(
+    invite_server: InviteServer, phone: Callable[[], Any]
+) -> None:
+    url = invite_server.server.url
+    context = phone()
+    context.grant_permissions(["notifications"], origin=url)
+    context.add_init_script(PUSH_SERVICE_DOUBLE)
+    page = context.new_page()
+    register_with_link(page, url, invite_server.cli("invites", "create"), "push@example.org")
+    expect(page.get_by_role("heading", name="Your photos, your say")).to_be_visible()
+
+    page.goto(f"{url}/#/account")
+    page.get_by_role("button", name="Notify me on this device").click()
+    expect(page.get_by_role("button", name="Stop notifying this device")).to_be_visible()
+    expect(page.get_by_text("This device is told when your headshots are ready.")).to_be_visible()
+    server_key = page.evaluate("fetch('/api/v1/push/key').then((r) => r.json())")["public_key"]
+    assert page.evaluate("window.pushServiceDouble.serverKey") == server_key.rstrip("=")
+    assert page.evaluate("localStorage.getItem('headshot-push-subscription')")
+    check_screen(page, "account, notified on this device")
+
+    page.get_by_role("button", name="Stop notifying this device").click()
+    expect(page.get_by_role("button", name="Notify me on this device")).to_be_visible()
+    assert page.evaluate("localStorage.getItem('headshot-push-subscription')") is None
