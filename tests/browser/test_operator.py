@@ -203,11 +203,13 @@ PUSH_SERVICE_DOUBLE = """
   PushManager.prototype.getSubscription = async function () { return current; };
   PushManager.prototype.subscribe = async function (options) {
     window.pushServiceDouble = { serverKey: b64(options.applicationServerKey) };
-    const pair = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
+    const pair = await crypto.subtle.generateKey(
+      { name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
     const p256dh = b64(await crypto.subtle.exportKey("raw", pair.publicKey));
     const auth = b64(crypto.getRandomValues(new Uint8Array(16)));
     current = {
-      toJSON: () => ({ endpoint: "https://fcm.googleapis.com/fcm/send/double-1", keys: { p256dh, auth } }),
+      toJSON: () => ({
+        endpoint: "https://fcm.googleapis.com/fcm/send/double-1", keys: { p256dh, auth } }),
       unsubscribe: async () => { current = null; return true; },
     };
     return current;
