@@ -133,6 +133,20 @@ def test_operator_invites_a_person_who_registers_once(
     operator.reload()
     expect(operator.locator("li", has_text="Ada")).to_contain_text("used")
 
+    operator.get_by_label("Who it is for (optional)").fill("Temp")
+    operator.get_by_role("button", name="Create invitation").click()
+    operator.get_by_role("button", name="Revoke invitation Temp").click()
+    expect(operator.locator("li", has_text="Temp")).to_contain_text("revoked")
+    expect(operator.get_by_role("button", name="Revoke invitation Temp")).to_have_count(0)
+
+    operator.get_by_label("Their email").fill("ada@example.com")
+    operator.get_by_role("button", name="Look up").click()
+    expect(operator.get_by_text("(the defaults).")).to_be_visible()
+    operator.get_by_label("Trainings per period").fill("2")
+    operator.get_by_role("button", name="Save limits").click()
+    expect(operator.get_by_text("trainings 0 used of 2")).to_contain_text("(set for this person).")
+    check_screen(operator, "operator page with a person's limits")
+
 
 def test_a_closed_server_says_so_instead_of_offering_a_form(
     invite_server: InviteServer, phone: Callable[[], Any]
