@@ -120,6 +120,24 @@ class JobSettings(BaseModel):
     )
 
 
+class GenerationSettings(BaseModel):
+    """How many candidates a generation makes for each headshot it shows (the rest are culled)."""
+
+    overgenerate_studio: int = Field(
+        3, ge=1, le=4, description="Candidates per shown headshot with the studio engine."
+    )
+    overgenerate_fal: int = Field(
+        2,
+        ge=1,
+        le=4,
+        description="Candidates per shown headshot with fal (each is billed: bounds the cost).",
+    )
+
+    def factor(self, engine: str) -> int:
+        """Candidates per shown headshot for `engine` (1 for an engine without a setting)."""
+        return {"studio": self.overgenerate_studio, "fal": self.overgenerate_fal}.get(engine, 1)
+
+
 class RetentionSettings(BaseModel):
     """How long personal data is kept; the periodic retention task enforces each limit."""
 
@@ -279,6 +297,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     validation: ValidationThresholds = Field(default_factory=ValidationThresholds)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     quotas: QuotaSettings = Field(default_factory=QuotaSettings)
 

@@ -428,6 +428,7 @@ def make_job_runs(
         likeness_threshold=settings.likeness_threshold,
         audit=audit,
         clock=clock,
+        overgenerate=settings.generation,
     )
     timing = settings.jobs
     return (

@@ -1,7 +1,9 @@
 """Culling: a generation makes more candidates than it shows and keeps the best. Each candidate
 arrives with its measurements (likeness to the person's training photos, whether a face and
-open eyes were found, the studio's edge deviation, a near-duplicate signature); `cull` ranks
-them and keeps the best `keep`, never two near-duplicates. Pure: no I/O, no models."""
+open eyes were found, whether mouth and eyes suit a headshot, the studio's edge deviation, a
+near-duplicate signature); `cull` ranks them and keeps the best `keep`, never two near-duplicates;
+`pick` tops that up from the rest so a generation still shows what was asked. Pure: no I/O, no
+models."""
 
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ class CullCandidate:
     edge_deviation: float | None = (
         None  # studio only: 0..255 levels along the outline, lower is cleaner
     )
+    # Mouth closed or smiling and eyes towards the camera (a frame caught mid-word, or looking
+    # away, makes a weak headshot even when the likeness is high).
+    headshot_ready: bool = True
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,9 @@ class CullPolicy:
     # Likeness lost per level of edge deviation: a visible halo (~10 levels) costs about as
     # much as a clearly weaker likeness (0.05).
     edge_cost: float = 0.005
+    # Likeness lost by a candidate whose mouth is open mid-word or whose eyes look away: about a
+    # clearly weaker likeness, so a ready face of the same person wins.
+    unready_cost: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -39,10 +47,12 @@ class Culled:
 
 
 def quality(candidate: CullCandidate, policy: CullPolicy) -> float:
-    """The ranking score: likeness, less the cost of a poor cut-out edge."""
+    """The ranking score: likeness, less the cost of a poor cut-out edge and of a face not
+    ready for a headshot."""
     assert candidate.likeness is not None
     edge = candidate.edge_deviation or 0.0
-    return candidate.likeness - policy.edge_cost * edge
+    unready = 0.0 if candidate.headshot_ready else policy.unready_cost
+    return candidate.likeness - policy.edge_cost * edge - unready
 
 
 def usable(candidate: CullCandidate) -> bool:
@@ -68,6 +78,34 @@ def cull(
         kept=tuple(c.id for c in kept),
         discarded=tuple(c.id for c in candidates if c.id not in chosen),
     )
+
+
+def pick(
+    candidates: Sequence[CullCandidate], *, keep: int, policy: CullPolicy | None = None
+) -> Culled:
+    """`cull`, then topped up to `keep` (when there are that many candidates) from the
+    discarded ones, best first: usable near-duplicates before faceless or closed-eye images, so
+    a generation shows as many images as were asked and the weak ones stay flagged."""
+    rules = policy or CullPolicy()
+    culled = cull(candidates, keep=keep, policy=rules)
+    missing = keep - len(culled.kept)
+    if missing <= 0:
+        return culled
+    rest = sorted(
+        (c for c in candidates if c.id in set(culled.discarded)),
+        key=lambda c: (not usable(c), -_top_up_score(c, rules), c.id),
+    )
+    extra = tuple(c.id for c in rest[:missing])
+    return Culled(
+        kept=culled.kept + extra,
+        discarded=tuple(i for i in culled.discarded if i not in set(extra)),
+    )
+
+
+def _top_up_score(candidate: CullCandidate, policy: CullPolicy) -> float:
+    if usable(candidate):
+        return quality(candidate, policy)
+    return candidate.likeness if candidate.likeness is not None else -2.0
 
 
 def similar(a: CullCandidate, b: CullCandidate, policy: CullPolicy) -> bool:

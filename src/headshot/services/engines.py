@@ -6,11 +6,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from headshot.domain.culling import CullCandidate
 from headshot.engines.protocol import LocalEngine, RemoteEngine
 
 
 class Likeness(Protocol):
     def score(self, image: bytes, references: Sequence[Sequence[float]]) -> float | None: ...
+
+    def candidate(
+        self,
+        candidate_id: str,
+        image: bytes,
+        references: Sequence[Sequence[float]],
+        *,
+        edge_deviation: float | None = None,
+    ) -> CullCandidate: ...
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The generation use case as the workers run it: one call per task, on a local or remote engine.
 
-Idempotent: each headshot has an id derived from (generation, look, image), so a re-run after a
+Idempotent: each headshot has an id derived from (generation, look, rank), so a re-run after a
 killed worker skips what is already stored and finishes the rest. Remote engines go through
 `RemoteGeneration`, one short step per run. Every image, from either kind of engine, becomes a
 headshot in `GenerationStore.keep_images`.
@@ -12,7 +12,7 @@ from datetime import datetime
 
 from headshot.engines.protocol import EngineError, GenerationRequest, LocalEngine
 from headshot.services.engines import EngineSet
-from headshot.services.generation_store import GenerationJob, GenerationStore, headshot_id
+from headshot.services.generation_store import GenerationJob, GenerationStore
 from headshot.services.remote_generation import RemoteGeneration
 
 
@@ -52,29 +52,28 @@ class GenerationRuns:
         self._store.finish(generation_id, error=reason, keep_made=True)
 
     def _render_here(self, engine: LocalEngine, job: GenerationJob) -> None:
+        """Each look in one call: `candidates_per_look` images from consecutive seeds, culled
+        to the best `per_look` in `keep_images`."""
         store = self._store
         artifact = store.weights(job)
-        total, done = len(job.looks) * job.per_look, 0
         for look_index, look in enumerate(job.looks):
-            for number in range(job.per_look):
-                if store.is_cancelled(job.id):
+            if store.is_cancelled(job.id):
+                return
+            if not store.look_is_stored(job, look_index):
+                request = GenerationRequest(
+                    job_id=job.id,
+                    look=look,
+                    prompt=job.prompt(look),
+                    num_images=job.candidates_per_look,
+                    seed=job.look_seed(look_index),
+                    weights_url=None,
+                    model_artifact=artifact,
+                )
+                try:
+                    images = engine.generate(request)
+                except EngineError as exc:
+                    store.finish(job.id, error=str(exc))
                     return
-                if not store.is_stored(headshot_id(job.id, look_index, number)):
-                    request = GenerationRequest(
-                        job_id=job.id,
-                        look=look,
-                        prompt=job.prompt(look),
-                        num_images=1,
-                        seed=job.look_seed(look_index) + number,
-                        weights_url=None,
-                        model_artifact=artifact,
-                    )
-                    try:
-                        images = engine.generate(request)
-                    except EngineError as exc:
-                        store.finish(job.id, error=str(exc))
-                        return
-                    store.keep_images(job, look_index, images[:1], first_number=number)
-                done += 1
-                store.set_progress(job.id, done / total)
+                store.keep_images(job, look_index, images)
+            store.set_progress(job.id, (look_index + 1) / len(job.looks))
         store.finish(job.id)

@@ -1,7 +1,10 @@
 """What a generation run reads and writes: the job, its looks at the provider, its headshots.
 
-`keep_images` is the one place where the images of a look become headshots (scored for
-likeness, stored encrypted, recorded); local and remote engines both hand their images to it.
+`keep_images` is the one place where the images of a look become headshots: every candidate
+of the look is scored (likeness, face and open eyes, mouth and gaze, studio edge quality), the
+best `per_look` without near-duplicates are kept (`domain.culling.pick`), and only those are
+stored encrypted and recorded; the others are dropped in memory, never written anywhere. Local
+and remote engines both hand their candidates to it.
 Every status change of a generation made by job code goes through here (and through
 `domain.jobs.move`).
 """
@@ -16,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from headshot.domain.culling import pick
 from headshot.domain.jobs import ACTIVE, TERMINAL, Status, move
 from headshot.domain.provider_state import LookSubmission, looks_from_json
 from headshot.domain.styles import compose_prompt, find_style
@@ -24,6 +28,7 @@ from headshot.services.audit import AuditLog
 from headshot.services.blobs import UserBlobs
 from headshot.services.consent_gate import halt_without_consent
 from headshot.services.engines import Likeness
+from headshot.settings import GenerationSettings
 from headshot.storage.db import Database
 from headshot.storage.records import Generation, Headshot, Photo, Training
 
@@ -44,6 +49,7 @@ class GenerationJob:
     weights_key: str
     looks: tuple[Look, ...]
     per_look: int
+    candidates_per_look: int  # made for each look, culled to `per_look`
     seed: int
     references: tuple[tuple[float, ...], ...]
 
@@ -75,11 +81,13 @@ class GenerationStore:
         likeness_threshold: float,
         audit: AuditLog,
         clock: Callable[[], datetime],
+        overgenerate: GenerationSettings | None = None,
     ) -> None:
         self._db = db
         self._blobs = blobs
         self._likeness = likeness
         self._threshold = likeness_threshold
+        self._overgenerate = overgenerate or GenerationSettings()
         self._audit = audit
         self._clock = clock
 
@@ -112,6 +120,7 @@ class GenerationStore:
                 weights_key=model.weights_key,
                 looks=tuple(Look(**look) for look in row.looks),
                 per_look=row.images_per_look,
+                candidates_per_look=row.images_per_look * self._overgenerate.factor(row.engine),
                 seed=row.seed,
                 references=tuple(
                     tuple(m["embedding"]) for m in members if m and m.get("embedding")
@@ -132,48 +141,72 @@ class GenerationStore:
         with self._db.transaction() as db:
             return db.get(Headshot, made_id) is not None
 
+    def look_is_stored(self, job: GenerationJob, look_index: int) -> bool:
+        """Every headshot of the look is stored (a re-run has nothing left to make)."""
+        return all(
+            self.is_stored(headshot_id(job.id, look_index, rank)) for rank in range(job.per_look)
+        )
+
     def keep_images(
+        self, job: GenerationJob, look_index: int, images: Sequence[GeneratedImage]
+    ) -> None:
+        """Cull the candidates of a look to the best `per_look`, then store encrypted and record
+        each kept one as the headshot of its rank (once per headshot id). The same candidates
+        cull the same way, so a re-run after a crash completes the look without duplicates."""
+        if self.look_is_stored(job, look_index):
+            return
+        candidates = [
+            self._likeness.candidate(
+                str(number),
+                image.image,
+                job.references,
+                edge_deviation=image.metrics.get("edge_deviation"),
+            )
+            for number, image in enumerate(images)
+        ]
+        chosen = pick(candidates, keep=job.per_look)
+        likeness = {c.id: c.likeness for c in candidates}
+        for rank, number in enumerate(chosen.kept):
+            made_id = headshot_id(job.id, look_index, rank)
+            if not self.is_stored(made_id):
+                self._record(job, look_index, made_id, images[int(number)], likeness[number])
+
+    def _record(
         self,
         job: GenerationJob,
         look_index: int,
-        images: Sequence[GeneratedImage],
-        *,
-        first_number: int = 0,
+        made_id: str,
+        image: GeneratedImage,
+        likeness: float | None,
     ) -> None:
-        """Score, store encrypted and record each image of a look (once per headshot id)."""
         look = job.looks[look_index]
-        for number, image in enumerate(images, start=first_number):
-            made_id = headshot_id(job.id, look_index, number)
-            if self.is_stored(made_id):
-                continue
-            likeness = self._likeness.score(image.image, job.references)
-            key = f"headshots/{made_id}.jpg"
-            self._blobs.put(job.user_id, key, image.image)
-            flagged = likeness is None or likeness < self._threshold or image.flagged_nsfw
-            with self._db.transaction() as db:
-                db.add(
-                    Headshot(
-                        id=made_id,
-                        user_id=job.user_id,
-                        generation_id=job.id,
-                        model_id=job.model_id,
-                        session_id=job.session_id,
-                        background=look.background,
-                        attire=look.attire,
-                        lighting=look.lighting,
-                        seed=image.seed,
-                        likeness=likeness,
-                        flagged=flagged,
-                        image_key=key,
-                        width=image.width,
-                        height=image.height,
-                        effective_width=image.effective_size[0],
-                        effective_height=image.effective_size[1],
-                        upscaled=image.upscaled,
-                        metrics=dict(image.metrics),
-                        created_at=self._clock(),
-                    )
+        key = f"headshots/{made_id}.jpg"
+        self._blobs.put(job.user_id, key, image.image)
+        flagged = likeness is None or likeness < self._threshold or image.flagged_nsfw
+        with self._db.transaction() as db:
+            db.add(
+                Headshot(
+                    id=made_id,
+                    user_id=job.user_id,
+                    generation_id=job.id,
+                    model_id=job.model_id,
+                    session_id=job.session_id,
+                    background=look.background,
+                    attire=look.attire,
+                    lighting=look.lighting,
+                    seed=image.seed,
+                    likeness=likeness,
+                    flagged=flagged,
+                    image_key=key,
+                    width=image.width,
+                    height=image.height,
+                    effective_width=image.effective_size[0],
+                    effective_height=image.effective_size[1],
+                    upscaled=image.upscaled,
+                    metrics=dict(image.metrics),
+                    created_at=self._clock(),
                 )
+            )
 
     # -- the looks of a remote generation -------------------------------------------------
 

@@ -110,7 +110,7 @@ class RemoteGeneration:
             job_id=job.id,
             look=look,
             prompt=job.prompt(look),
-            num_images=job.per_look,
+            num_images=job.candidates_per_look,  # one billed submit; culled in keep_images
             seed=job.look_seed(index),
             weights_url=weights_url,
             model_artifact=None,
