@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from headshot.api.app import create_app
+from headshot.domain.culling import CullCandidate
 from headshot.jobs.tasks import GAVE_UP
 from headshot.storage.records import Training
 from headshot.wiring import Runtime, make_job_runs
@@ -51,17 +52,20 @@ def test_a_generation_whose_task_keeps_failing_ends_partial_with_its_headshots(
         headers = sign_up(client, "ends@example.com")
         model = trained_model(client, headers, ready_session(client, headers, testdata))
         scored: list[bytes] = []
-        real_score = services.likeness.score
+        real_candidate = services.likeness.candidate
+        first_look = services.settings.generation.overgenerate_studio  # its candidates
 
-        def score_then_fail(image: bytes, references: Sequence[Sequence[float]]) -> float | None:
-            # The likeness step refuses every headshot after the first (as a false "polyglot"
-            # finding did under load): the task fails on every retry.
-            if scored:
+        def score_then_fail(
+            number: str, image: bytes, references: Sequence[Sequence[float]], **kw: float | None
+        ) -> CullCandidate:
+            # The likeness step refuses every candidate after the first look's (as a false
+            # "polyglot" finding did under load): the task fails on every retry.
+            if len(scored) >= first_look:
                 raise ValueError("the file holds other data inside the image")
             scored.append(image)
-            return real_score(image, references)
+            return real_candidate(number, image, references, **kw)
 
-        monkeypatch.setattr(services.likeness, "score", score_then_fail)
+        monkeypatch.setattr(services.likeness, "candidate", score_then_fail)
         body = {"model_id": model["id"], "looks": LOOKS, "images_per_look": 1}
         started = client.post(f"{API}/generations", json=body, headers=headers)
         assert started.status_code == 202

@@ -92,7 +92,14 @@ def test_fal_training_and_generation(
         result = client.get(f"{API}/generations/{generation.json()['id']}", headers=headers).json()
         assert result["status"] == "succeeded", result
         assert len(result["headshot_ids"]) == 6
+        # Over-generate and cull: one billed submit per look asks for every candidate at once
+        # (2 shown times the fal factor); nothing is asked for, or billed, twice.
         assert fal_double.billable_submits(GENERATOR) == 3
+        factor = services.settings.generation.overgenerate_fal
+        asked = [
+            r.input["num_images"] for r in fal_double.requests.values() if r.endpoint == GENERATOR
+        ]
+        assert asked == [2 * factor] * 3
         gallery = client.get(f"{API}/headshots", headers=headers).json()["headshots"]
         assert len(gallery) == 6
         # The double renders the trained person: every headshot gets a real likeness score.

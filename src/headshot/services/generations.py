@@ -41,6 +41,19 @@ class Generations:
         self._audit = audit
         self._clock = clock
 
+    def more_like(self, principal: Principal, headshot_id: str) -> GenerationView:
+        """A new generation of the headshot's look on its model version, as many images as its
+        generation made, with a fresh seed: new candidates, culled like any generation."""
+        with self._db.transaction() as db:
+            shot = OwnerScope(db, principal.user_id).get(Headshot, headshot_id)
+            source = db.get(Generation, shot.generation_id)
+            per_look = source.images_per_look if source is not None else 1
+            model_id = shot.model_id
+            look = Look(background=shot.background, attire=shot.attire, lighting=shot.lighting)
+        return self.start(
+            principal, model_id=model_id, looks=[look], images_per_look=per_look, seed=None
+        )
+
     def start(
         self,
         principal: Principal,

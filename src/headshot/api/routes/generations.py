@@ -74,6 +74,16 @@ def start_generation(
     return GenerationOut.of(services.generations.get(principal, view.id))
 
 
+@router.post("/headshots/{headshot_id}/more", status_code=status.HTTP_202_ACCEPTED)
+def more_like_this(
+    headshot_id: str, principal: CurrentUser, services: ServicesDep
+) -> GenerationOut:
+    """ "More like this": a new generation with the headshot's model version and look and a new
+    seed (as many images as its generation made, from new candidates)."""
+    view = services.generations.more_like(principal, headshot_id)
+    return GenerationOut.of(services.generations.get(principal, view.id))
+
+
 @router.get("/generations/{generation_id}")
 def get_generation(
     generation_id: str, principal: CurrentUser, services: ServicesDep
