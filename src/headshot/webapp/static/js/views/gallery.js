@@ -1,5 +1,5 @@
 // The gallery: filters in a collapsible sheet, favourites, one overflow menu per card (download,
-// share by an expiring link, links, delete) and "download all" that says what it includes.
+// more like this, share by an expiring link, links, delete) and "download all" that says what it includes.
 import { get, patch, post, del } from "../api.js";
 import { h, render, empty, errorBox, toast, badge, deletedToast } from "../dom.js";
 import { plural } from "../words.js";
@@ -81,6 +81,12 @@ function menu(headshot, slot, refresh) {
   list.append(
     h("a", { role: "menuitem", class: "ghost button", href: "/api/v1/headshots/" + headshot.id + "/image",
       download: "headshot-" + headshot.id + ".jpg", onclick: () => setOpen(false) }, "Download"),
+    item("More like this", async () => {
+      // A new generation of this look on the same model; it shows on the batch page.
+      await post("/headshots/" + headshot.id + "/more", {});
+      toast("Making more like this one.");
+      location.hash = "#/batch/" + headshot.session_id;
+    }),
     item("Share", () => share(headshot, slot)),
     item("Active links", () => showLinks(headshot, slot)),
     item("Delete", async () => {
