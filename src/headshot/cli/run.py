@@ -8,6 +8,7 @@ failed, 2 on usage errors, 130 when interrupted (a running provider job is cance
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,8 +23,9 @@ if TYPE_CHECKING:
 
     from headshot.cli.run_output import OutputFolder
     from headshot.domain.models import Look
-    from headshot.engines.protocol import GenerationRequest, TrainingRequest
+    from headshot.engines.protocol import GeneratedImage, GenerationRequest, TrainingRequest
     from headshot.imaging.models import FaceModels
+    from headshot.imaging.pipeline import PhotoValidator
     from headshot.settings import Settings
 
 EXIT_FAILED = 1  # the photos are not ready, or an engine failed
@@ -156,8 +158,15 @@ def _pipeline(
     )
     folder = OutputFolder(options.out, requests=_generation_requests(options))
     if options.engine == "studio":
-        faces = validator.models  # one set of face models for the checks and the studio
-        extra = _run_studio(options, request, folder=folder, faces=faces, console=console)
+        extra = _run_studio(
+            options,
+            request,
+            folder=folder,
+            validator=validator,  # one set of face models for the checks and the studio
+            references=checked.references,
+            candidates=settings.generation.overgenerate_studio,
+            console=console,
+        )
     else:
         extra = _run_fal(request, folder=folder, settings=settings, deps=deps, console=console)
     folder.write_manifest(
@@ -181,22 +190,42 @@ def _run_studio(
     request: TrainingRequest,
     *,
     folder: OutputFolder,
-    faces: FaceModels,
+    validator: PhotoValidator,
+    references: Sequence[Sequence[float]],
+    candidates: int,
     console: Console,
 ) -> dict[str, object]:
+    """Train, then per look make `candidates` per headshot and keep the best, as the server
+    does (`services.candidates`)."""
     from dataclasses import replace
 
     from headshot.cli.run_engines import generate_local, train_local
+    from headshot.engines.studio.engine import MAX_IMAGES
+    from headshot.services.analysis import ImagingLikeness
+    from headshot.services.candidates import best_candidates
     from headshot.wiring import make_studio_engine
 
-    studio = make_studio_engine(faces)
+    likeness = ImagingLikeness(validator)
+
+    def choose(made: Sequence[GeneratedImage], keep: int) -> list[GeneratedImage]:
+        return [k.image for k in best_candidates(likeness, made, references, keep=keep)]
+
+    studio = make_studio_engine(validator.models)
     model = train_local(studio, request, console=console)
     folder.save_model(model)
     notes = sorted({note for look in options.looks for note in studio.limitations(look)})
     for note in notes:
         console.print(f"[yellow]Note:[/] {note}")
     requests = [replace(r, model_artifact=model.artifact) for r in folder.requests]
-    generate_local(studio, requests, console=console, save=folder.save_image)
+    generate_local(
+        studio,
+        requests,
+        console=console,
+        save=folder.save_image,
+        candidates=candidates,
+        max_candidates=MAX_IMAGES,
+        choose=choose,
+    )
     return {"notes": notes}
 
 

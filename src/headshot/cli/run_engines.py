@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 SaveImage = Callable[[int, int, "GeneratedImage"], None]  # (look index, image index, image)
+# (a look's candidates, how many to keep) -> the kept ones, best first
+Choose = Callable[[Sequence["GeneratedImage"], int], Sequence["GeneratedImage"]]
 EXIT_INTERRUPTED = 130
 
 
@@ -163,19 +165,25 @@ def generate_local(
     *,
     console: Console,
     save: SaveImage,
+    candidates: int = 1,
+    max_candidates: int = 16,
+    choose: Choose | None = None,
 ) -> None:
-    """One engine call per image (image i of a look uses seed + i), so the bar moves per image."""
+    """One engine call per look: `candidates` per headshot (at most `max_candidates` in all)
+    from consecutive seeds, culled by `choose` to the best `num_images`, best first."""
     from dataclasses import replace
 
     with progress_bar(console) as progress:
-        task = progress.add_task("Generating", total=sum(r.num_images for r in requests), detail="")
+        task = progress.add_task("Generating", total=len(requests), detail="")
         for look_index, request in enumerate(requests):
-            base = request.seed or 0
-            for index in range(request.num_images):
-                progress.update(task, detail=_label(request))
-                single = replace(request, num_images=1, seed=base + index)
-                save(look_index, index, engine.generate(single)[0])
-                progress.advance(task)
+            progress.update(task, detail=_label(request))
+            wanted = request.num_images
+            count = max(wanted, min(wanted * candidates, max_candidates))
+            made = engine.generate(replace(request, num_images=count))
+            kept = choose(made, wanted) if choose is not None else made[:wanted]
+            for index, image in enumerate(kept):
+                save(look_index, index, image)
+            progress.advance(task)
 
 
 def generate_remote(

@@ -23,6 +23,7 @@ class CheckedSet:
     report: SetReport
     images: tuple[TrainingImage, ...]  # imgNN.jpg, in file order
     used: tuple[str, ...]  # the file names behind `images`, same order
+    references: tuple[tuple[float, ...], ...] = ()  # identity embeddings of `images` (likeness)
 
     @property
     def ready(self) -> bool:
@@ -61,7 +62,9 @@ def check_photos(files: list[Path], *, validator: PhotoValidator, console: Conso
                     jpegs[photo_id] = (path.name, outcome.training_jpeg)
             progress.advance(task)
     report = validator.assess(members)
-    return _checked(photos, report, _best_sources(members, report, validator), jpegs)
+    chosen = _best_sources(members, report, validator)
+    references = tuple(tuple(m.embedding) for m in members if m.photo_id in chosen and m.embedding)
+    return _checked(photos, report, chosen, jpegs, references)
 
 
 def _best_sources(
@@ -82,6 +85,7 @@ def _checked(
     report: SetReport,
     chosen: set[str],
     jpegs: dict[str, tuple[str, bytes]],
+    references: tuple[tuple[float, ...], ...],
 ) -> CheckedSet:
     from headshot.engines.protocol import TrainingImage
 
@@ -90,7 +94,7 @@ def _checked(
         TrainingImage(name=f"img{i:02d}.jpg", jpeg=jpeg)
         for i, (_, jpeg) in enumerate(kept, start=1)
     )
-    return CheckedSet(photos, report, images, tuple(name for name, _ in kept))
+    return CheckedSet(photos, report, images, tuple(name for name, _ in kept), references)
 
 
 def print_verdict(checked: CheckedSet, *, console: Console) -> None:

@@ -83,24 +83,24 @@ class ImagingLikeness:
         edge_deviation: float | None = None,
     ) -> CullCandidate:
         """Everything culling needs to know of one generated image, from one face analysis:
-        likeness, open eyes, mouth closed or smiling and eyes to the camera (the photo checks'
-        own mouth and gaze measures), and the face's identity embedding as its near-duplicate
+        likeness, open eyes, mouth opening, smile and gaze (the photo checks' own measures),
+        and the face's identity embedding as its near-duplicate
         signature (two crops of one photo score 0.98-0.99, two photos of one person at most
         0.87)."""
         from headshot.domain.culling import CullCandidate
-        from headshot.imaging.suitability_checks import gaze, mouth
 
         limits = self._validator.thresholds
         face = self._face(image)
         eyes_open = face is not None and face.geometry.eye_openness >= limits.min_eye_openness
-        ready = face is not None and mouth(face, limits) is None and gaze(face, limits) is None
         return CullCandidate(
             id=candidate_id,
             likeness=_likeness(face.embedding if face else None, references),
             eyes_open=eyes_open,
             signature=face.embedding if face else (),
             edge_deviation=edge_deviation,
-            headshot_ready=ready,
+            mouth_open=face.geometry.mouth_open if face else 0.0,
+            smile=face.geometry.smile if face else 0.0,
+            gaze=face.suitability.gaze if face else 0.0,
         )
 
     def _face(self, image: bytes) -> FaceAnalysis | None:

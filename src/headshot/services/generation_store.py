@@ -2,7 +2,7 @@
 
 `keep_images` is the one place where the images of a look become headshots: every candidate
 of the look is scored (likeness, face and open eyes, mouth and gaze, studio edge quality), the
-best `per_look` without near-duplicates are kept (`domain.culling.pick`), and only those are
+best `per_look` without near-duplicates are kept (`services.candidates`), and only those are
 stored encrypted and recorded; the others are dropped in memory, never written anywhere. Local
 and remote engines both hand their candidates to it.
 Every status change of a generation made by job code goes through here (and through
@@ -19,13 +19,13 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from headshot.domain.culling import pick
 from headshot.domain.jobs import ACTIVE, TERMINAL, Status, move
 from headshot.domain.provider_state import LookSubmission, looks_from_json
 from headshot.domain.styles import compose_prompt, find_style
 from headshot.engines.protocol import GeneratedImage, Look
 from headshot.services.audit import AuditLog
 from headshot.services.blobs import UserBlobs
+from headshot.services.candidates import best_candidates
 from headshot.services.consent_gate import halt_without_consent
 from headshot.services.engines import Likeness
 from headshot.settings import GenerationSettings
@@ -155,21 +155,11 @@ class GenerationStore:
         cull the same way, so a re-run after a crash completes the look without duplicates."""
         if self.look_is_stored(job, look_index):
             return
-        candidates = [
-            self._likeness.candidate(
-                str(number),
-                image.image,
-                job.references,
-                edge_deviation=image.metrics.get("edge_deviation"),
-            )
-            for number, image in enumerate(images)
-        ]
-        chosen = pick(candidates, keep=job.per_look)
-        likeness = {c.id: c.likeness for c in candidates}
-        for rank, number in enumerate(chosen.kept):
+        kept = best_candidates(self._likeness, images, job.references, keep=job.per_look)
+        for rank, best in enumerate(kept):
             made_id = headshot_id(job.id, look_index, rank)
             if not self.is_stored(made_id):
-                self._record(job, look_index, made_id, images[int(number)], likeness[number])
+                self._record(job, look_index, made_id, best.image, best.likeness)
 
     def _record(
         self,
