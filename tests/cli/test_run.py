@@ -18,6 +18,7 @@ from typer.testing import CliRunner, Result
 
 from headshot.cli.run import RunDeps, run_command
 from headshot.cli.run_engines import Pacing
+from headshot.settings import GenerationSettings
 from tests.fal_double.core import API_KEY
 from tests.fal_double.faults import Fault
 from tests.fal_double.fixtures import fal_double  # noqa: F401 (pytest fixture)
@@ -104,7 +105,11 @@ def test_studio_end_to_end(photos: Path, tmp_path: Path, face_models: Any) -> No
     assert hashlib.sha256(model.read_bytes()).hexdigest() == manifest["model"]["sha256"]
     assert [look["seed"] for look in manifest["looks"]] == [7, 1007, 2007]
     images = [image for look in manifest["looks"] for image in look["images"]]
-    assert [image["seed"] for image in manifest["looks"][1]["images"]] == [1007, 1008]
+    # Each look's 2 headshots are the best of 2 x 3 candidates (seeds 1007-1012), each kept
+    # with its own seed so it can be made again.
+    factor = GenerationSettings().overgenerate_studio
+    kept_seeds = [image["seed"] for image in manifest["looks"][1]["images"]]
+    assert len(set(kept_seeds)) == 2 and all(1007 <= s < 1007 + 2 * factor for s in kept_seeds)
     assert len(images) == 6
     assert images[0]["file"] == "headshot-office-business-suit-rembrandt-1.jpg"
     assert manifest["files"] == ["model/studio-model.zip", *(i["file"] for i in images)]
