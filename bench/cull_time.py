@@ -6,7 +6,8 @@ looks times, per look: *shown only* — `per_look` images made and each scored f
 generation job before culling); *culled* — `per_look x factor` candidates made in one call,
 each analysed (`ImagingLikeness.candidate`) and culled to `per_look` (`best_candidates`, as the
 generation job and `headshot run` now do). Prints seconds per look (median over looks and
-repeats) and the kept candidates' likeness. Nothing is written to disk.
+repeats), the median likeness, and how many shown faces are headshot-ready (mouth closed or
+smiling, eyes to the camera; counted outside the timing). Nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
+from headshot.domain.culling import CullPolicy, headshot_ready  # noqa: E402
 from headshot.engines.protocol import GenerationRequest, Look, TrainingRequest  # noqa: E402
 from headshot.engines.studio import StudioEngine, StudioModels  # noqa: E402
 from headshot.imaging.models import FaceModels  # noqa: E402
@@ -52,6 +54,7 @@ def main() -> None:
     engine = StudioEngine(models=StudioModels(faces=models))
     model = engine.train(TrainingRequest("bench", tuple(images), trigger_phrase="x", steps=0))
     shown, culled, kept_likeness, shown_likeness = [], [], [], []
+    ready = {"shown only": 0, "culled": 0}  # mouth closed or smiling, eyes to the camera
     for _ in range(options.repeat):
         for index, look in enumerate(LOOKS):
             request = GenerationRequest(
@@ -72,6 +75,10 @@ def main() -> None:
             kept = best_candidates(likeness, many, references, keep=options.per_look)
             culled.append(time.perf_counter() - start)
             kept_likeness += [k.likeness for k in kept]
+            for name, chosen in (("shown only", made), ("culled", [k.image for k in kept])):
+                for number, image in enumerate(chosen):
+                    candidate = likeness.candidate(str(number), image.image, references)
+                    ready[name] += headshot_ready(candidate, CullPolicy())
     print(f"shown only ({options.per_look}/look): {statistics.median(shown):.2f} s per look")
     print(
         f"culled ({options.per_look}x{options.factor} candidates/look): "
@@ -79,6 +86,9 @@ def main() -> None:
     )
     print(f"median likeness shown only: {statistics.median(x or 0 for x in shown_likeness):.3f}")
     print(f"median likeness kept: {statistics.median(x or 0 for x in kept_likeness):.3f}")
+    total = options.repeat * len(LOOKS) * options.per_look
+    for name, count in ready.items():
+        print(f"headshot-ready faces, {name}: {count} of {total}")
 
 
 if __name__ == "__main__":
