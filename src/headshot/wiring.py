@@ -336,7 +336,14 @@ def build_services(
             clock=clock,
             quotas=quotas,
         ),
-        generations=Generations(db=db, queue=queue, audit=audit, clock=clock, quotas=quotas),
+        generations=Generations(
+            db=db,
+            queue=queue,
+            audit=audit,
+            clock=clock,
+            quotas=quotas,
+            candidates_per_image=settings.generation.factor,
+        ),
         quotas=quotas,
         gallery=Gallery(
             db=db, blobs=vault, audit=audit, public_url=settings.public_url, clock=clock

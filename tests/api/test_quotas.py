@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from headshot.api.app import create_app
-from headshot.storage.records import AuditEntry
+from headshot.storage.records import AuditEntry, UsageEntry
 from headshot.wiring import Runtime
 from tests.api.conftest import run_scheduled, sign_up
 from tests.api.mail_helpers import Inbox
@@ -73,6 +73,14 @@ def test_over_quota_is_refused_and_nothing_reaches_fal(
 
         fits = start_generation(client, headers, first.json()["id"], looks=2, per_look=2)
         assert fits.status_code == 202, fits.text
+        with runtime.services.db.transaction() as db:
+            entry = db.scalars(select(UsageEntry).where(UsageEntry.kind == "image")).one()
+            # The person is charged the 4 headshots they see; the spend estimate counts the
+            # 4 x 2 candidates fal makes and bills for them to be culled.
+            assert entry.amount == 4
+            price = runtime.services.settings.quotas.prices_usd["fal.image"]
+            factor = runtime.services.settings.generation.overgenerate_fal
+            assert entry.cost_micro_usd == round(price * 4 * factor * 1_000_000)
         clock.advance(days=30, seconds=1)  # the first training leaves the window
         headers = login(client, "busy@example.com")  # the login session itself has expired
         assert start_training(client, headers, session_id).status_code == 202

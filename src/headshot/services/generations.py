@@ -34,9 +34,12 @@ class Generations:
         audit: AuditLog,
         clock: Callable[[], datetime],
         quotas: Quotas | None = None,
+        candidates_per_image: Callable[[str], int] = lambda engine: 1,
     ) -> None:
         self._db = db
         self._quotas = quotas
+        # The provider makes (and bills) this many candidates per image shown.
+        self._candidates_per_image = candidates_per_image
         self._queue = queue
         self._audit = audit
         self._clock = clock
@@ -75,7 +78,12 @@ class Generations:
             if self._quotas is not None:  # in this transaction, so racing servers queue up
                 images = len(looks) * images_per_look
                 self._quotas.charge(
-                    db, user_id=principal.user_id, kind="image", amount=images, engine=model.engine
+                    db,
+                    user_id=principal.user_id,
+                    kind="image",
+                    amount=images,
+                    engine=model.engine,
+                    billed=images * self._candidates_per_image(model.engine),
                 )
             row = Generation(
                 user_id=principal.user_id,

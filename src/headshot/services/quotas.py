@@ -61,12 +61,22 @@ class Quotas:
         self._clock = clock
 
     def charge(
-        self, db: Session, *, user_id: str, kind: UsageKind, amount: int, engine: str
+        self,
+        db: Session,
+        *,
+        user_id: str,
+        kind: UsageKind,
+        amount: int,
+        engine: str,
+        billed: int | None = None,
     ) -> None:
         """Count `amount` of `kind` for the person, or raise `SpendCapReachedError` /
-        `QuotaExceededError`; the caller's transaction then rolls everything back."""
+        `QuotaExceededError`; the caller's transaction then rolls everything back. `billed` is
+        how many the provider makes and charges for (more than `amount` when a generation makes
+        candidates to cull); the spend estimate uses it, the person's quota counts `amount`."""
         now = self._clock()
-        cost = round(self._limits.prices_usd.get(f"{engine}.{kind}", 0.0) * amount * MICRO)
+        price = self._limits.prices_usd.get(f"{engine}.{kind}", 0.0)
+        cost = round(price * (amount if billed is None else billed) * MICRO)
         if cost > 0 and self._limits.daily_spend_cap_usd > 0:
             self._add_spend(db, now, cost)
         db.execute(select(User.id).where(User.id == user_id).with_for_update())
