@@ -34,7 +34,7 @@ class Generations:
         audit: AuditLog,
         clock: Callable[[], datetime],
         quotas: Quotas | None = None,
-        candidates_per_image: Callable[[str], int] = lambda engine: 1,
+        candidates_per_image: Callable[[str], int] = lambda _engine: 1,
     ) -> None:
         self._db = db
         self._quotas = quotas
