@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import TypeVar
 
 from headshot.domain.backoff import Backoff
 from headshot.domain.jobs import TERMINAL, Status
@@ -41,6 +42,7 @@ GAVE_UP = (
     "before it is submitted again; nothing was resubmitted."
 )
 CHECKING = "checking with the provider"
+T = TypeVar("T")
 
 
 class RemoteTraining:
@@ -141,13 +143,8 @@ class RemoteTraining:
         handle: Handle,
         saved: TrainingProviderState,
     ) -> None:
-        try:
-            status = engine.poll(handle)
-        except RetryableEngineError as exc:
-            self._replay_later(training_id, saved, exc)
-            return
-        except EngineError as exc:
-            self._store.fail(training_id, str(exc))
+        status = self._provider_call(training_id, saved, lambda: engine.poll(handle))
+        if status is None:
             return
         if status.state == "succeeded":
             self._store.set_stage(training_id, Status.FETCHING, "saving your model", progress=0.97)
@@ -171,6 +168,19 @@ class RemoteTraining:
             training_id, stage=stage, progress=progress, eta_s=status.eta_s, logs=status.logs
         )
 
+    def _provider_call(
+        self, training_id: str, saved: TrainingProviderState, call: Callable[[], T]
+    ) -> T | None:
+        """`call`'s answer, or None once a transient refusal is scheduled for a replay or a
+        final one has failed the training."""
+        try:
+            return call()
+        except RetryableEngineError as exc:
+            self._replay_later(training_id, saved, exc)
+        except EngineError as exc:
+            self._store.fail(training_id, str(exc))
+        return None
+
     def _fetch(
         self,
         engine: RemoteEngine,
@@ -178,13 +188,8 @@ class RemoteTraining:
         handle: Handle,
         saved: TrainingProviderState,
     ) -> None:
-        try:
-            model = engine.fetch_training(handle)
-        except RetryableEngineError as exc:
-            self._replay_later(training_id, saved, exc)
-            return
-        except EngineError as exc:
-            self._store.fail(training_id, str(exc))
+        model = self._provider_call(training_id, saved, lambda: engine.fetch_training(handle))
+        if model is None:
             return
         self._store.store_model(training_id, engine.name, model)
 
