@@ -212,8 +212,10 @@ def run_server(
         services.on_shutdown.insert(0, runtime.close)
         if settings.in_process_worker:
             consumer = InProcessConsumer(runtime.huey, workers=settings.worker_threads)
-            services.on_startup.append(consumer.start)
-            services.on_shutdown.append(lambda: consumer.stop(timeout=20))
+            keeper = runtime.lease_keeper()
+            services.on_startup.extend([consumer.start, keeper.start])
+            # Run in reverse: the consumer drains first, its leases renewed meanwhile.
+            services.on_shutdown.extend([keeper.stop, lambda: consumer.stop(timeout=20)])
         cert = None
         if not plain_http:
             cert = ensure_certificate(
@@ -239,4 +241,9 @@ def run_worker(*, migrate: bool = False) -> None:
     configure_logging(level=settings.log_level, json=settings.log_json)
     prepare_schema(settings, migrate=migrate)
     with build_runtime(settings) as runtime:
-        consume(runtime.huey, workers=settings.worker_threads)
+        keeper = runtime.lease_keeper()
+        keeper.start()
+        try:
+            consume(runtime.huey, workers=settings.worker_threads)
+        finally:
+            keeper.stop()

@@ -116,8 +116,22 @@ class JobSettings(BaseModel):
         "still absent from it this long after it was sent is submitted again.",
     )
     stale_after_s: float = Field(
-        600.0, gt=0, description="An active job untouched this long is enqueued again."
+        600.0,
+        gt=0,
+        description="An active job untouched this long, and not held by a live worker, is "
+        "enqueued again (the net for a task lost from the queue itself).",
     )
+    lease_s: float = Field(
+        30.0,
+        ge=3,
+        description="How long a worker's claim on a running job step lasts without its heartbeat: "
+        "another worker resumes a job within this (plus one heartbeat) of its worker dying.",
+    )
+
+    @property
+    def heartbeat_s(self) -> float:
+        """Renewal and expiry checks run this often: six beats per lease."""
+        return self.lease_s / 6
 
 
 class GenerationSettings(BaseModel):

@@ -29,6 +29,7 @@ from headshot.services.generation_runs import GenerationRuns
 from headshot.services.generation_store import GenerationStore
 from headshot.services.generations import Generations
 from headshot.services.invitations import Invitations
+from headshot.services.job_leases import JobLeases
 from headshot.services.job_notices import JobNotices
 from headshot.services.maintenance import Maintenance
 from headshot.services.notify import LogNotifier, Notifier, SmtpNotifier
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from headshot.imaging.models import FaceModels
     from headshot.imaging.pipeline import PhotoValidator
     from headshot.jobs import BoundTasks
+    from headshot.jobs.lease_keeper import LeaseKeeper
     from headshot.services.datasets import DatasetLinks
     from headshot.services.erasure import Erasure
     from headshot.services.fal_keys import FalKeyRotation
@@ -387,6 +389,7 @@ def build_services(
         exporter=Exporter(db=db, blobs=vault, audit=audit, clock=clock),
         training_runs=training_runs,
         generation_runs=generation_runs,
+        job_leases=JobLeases(db=db, clock=clock, lease_s=settings.jobs.lease_s),
     )
     services.web_push = make_web_push(settings, db=db, clock=clock)
     services.job_notices = JobNotices(
@@ -681,6 +684,17 @@ class Runtime:
         self.huey = huey
         self.tasks = tasks
         self._closers = closers
+
+    def lease_keeper(self) -> LeaseKeeper:
+        """The heartbeat of a process that runs job steps (start it beside the consumer)."""
+        from headshot.jobs.lease_keeper import LeaseKeeper
+
+        queue = self.services.queue
+        return LeaseKeeper(
+            self.services.job_leases,
+            enqueue={"training": queue.run_training, "generation": queue.run_generation},
+            every_s=self.services.settings.jobs.heartbeat_s,
+        )
 
     def close(self) -> None:
         while self._closers:

@@ -3,7 +3,8 @@ is one call into a service: the use cases live in `headshot.services`, not here.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from huey import Huey
@@ -50,11 +51,23 @@ def bind_jobs(huey: Huey, services: Services) -> BoundTasks[Services]:
 
 
 def _run_training(services: Services, training_id: str) -> None:
-    services.training_runs.run(training_id)
+    # The lease lets another worker resume the job within seconds if this one dies mid-step.
+    with services.job_leases.hold("training", training_id) as held:
+        if held:
+            services.training_runs.run(training_id)
+            return
+    # A step of this job runs elsewhere right now (a webhook and a poll at once, say): run this
+    # one after it rather than beside it, and rather than drop it (the running step may have
+    # just asked for it).
+    services.queue.run_training(training_id, delay_s=services.settings.jobs.heartbeat_s)
 
 
 def _run_generation(services: Services, generation_id: str) -> None:
-    services.generation_runs.run(generation_id)
+    with services.job_leases.hold("generation", generation_id) as held:
+        if held:
+            services.generation_runs.run(generation_id)
+            return
+    services.queue.run_generation(generation_id, delay_s=services.settings.jobs.heartbeat_s)
 
 
 def _end_training(services: Services, args: tuple[Any, ...], error: BaseException) -> None:
@@ -94,7 +107,7 @@ def _requeue_stale_trainings(services: Services) -> None:
     # Huey forgets a task whose worker was SIGKILLed: the rows say what is still owed.
     runs = services.training_runs
     requeue_stale(
-        find_stale=runs.stale,
+        find_stale=_not_leased(services, runs.stale),
         enqueue=services.queue.run_training,
         older_than=timedelta(seconds=services.settings.jobs.stale_after_s),
         clock=services.clock,
@@ -105,9 +118,22 @@ def _requeue_stale_trainings(services: Services) -> None:
 def _requeue_stale_generations(services: Services) -> None:
     runs = services.generation_runs
     requeue_stale(
-        find_stale=runs.stale,
+        find_stale=_not_leased(services, runs.stale),
         enqueue=services.queue.run_generation,
         older_than=timedelta(seconds=services.settings.jobs.stale_after_s),
         clock=services.clock,
         touch=runs.touch,
     )
+
+
+def _not_leased(
+    services: Services, find_stale: Callable[[datetime], list[str]]
+) -> Callable[[datetime], list[str]]:
+    """`find_stale` without the jobs a live worker is running now (a long local step does not
+    touch its row, yet is not lost)."""
+
+    def find(cutoff: datetime) -> list[str]:
+        live = services.job_leases.live()
+        return [job_id for job_id in find_stale(cutoff) if job_id not in live]
+
+    return find

@@ -20,6 +20,7 @@ from headshot.services.gallery import Gallery
 from headshot.services.generation_runs import GenerationRuns
 from headshot.services.generations import Generations
 from headshot.services.invitations import Invitations
+from headshot.services.job_leases import JobLeases
 from headshot.services.job_notices import JobNotices
 from headshot.services.key_schedule import ScheduledKeyRotation
 from headshot.services.maintenance import Maintenance
@@ -75,6 +76,7 @@ class Services:
     notifier: Notifier
     training_runs: TrainingRuns
     generation_runs: GenerationRuns
+    job_leases: JobLeases
     fal_webhooks: FalWebhooks | None = None
     key_rotation: ScheduledKeyRotation | None = None
     job_notices: JobNotices | None = None

@@ -452,3 +452,15 @@ class PushSubscription(Base):
     p256dh: Mapped[str] = mapped_column(String(200))
     auth: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JobLease(Base):
+    """A worker's claim on the job step it is running, renewed by its heartbeat. A lease past
+    `expires_at` means its holder died mid-step: another worker enqueues the job again.
+    Holds job ids only (no personal data); a row lives as long as one step."""
+
+    __tablename__ = "job_leases"
+    job_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    owner: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
