@@ -87,6 +87,12 @@ class AuthSettings(BaseModel):
     email_verification_ttl_s: int = Field(
         2 * 24 * 3600, gt=0, description="Lifetime of a mailed email-verification link."
     )
+    password_hashes_at_once: int = Field(
+        2,
+        gt=0,
+        description="Password hashes computed at once (each takes 64 MiB for a moment); more "
+        "sign-ins wait, and after 10 s get 503 with Retry-After.",
+    )
 
 
 class JobSettings(BaseModel):

@@ -263,7 +263,7 @@ def build_services(
         webhook_secret=secret,
         publish=datasets.publish if datasets else None,
     )
-    passwords = Passwords()
+    passwords = Passwords(at_once=settings.auth.password_hashes_at_once)
     invitations = Invitations(
         db=db, audit=audit, clock=clock, default_ttl_days=settings.invite_ttl_days
     )
