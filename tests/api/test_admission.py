@@ -3,6 +3,7 @@ byte budget, and 503 + Retry-After beyond them."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable
@@ -79,6 +80,33 @@ def test_checks_run_bounded_and_apart_from_light_requests() -> None:
 
     waited = anyio.run(scenario)
     assert most == 2 and waited < 1.0
+
+
+def test_checks_always_run_on_the_same_few_threads_with_the_callers_context() -> None:
+    # Each thread that decodes photos keeps its own malloc arena: checks spread over the
+    # default pool's 40 threads took the server past 1 GB.
+    admission = _admission(workers=2, queue=50)
+    request = contextvars.ContextVar("request", default="none")
+    seen: list[tuple[str, str]] = []
+
+    def check() -> None:
+        time.sleep(0.005)
+        seen.append((threading.current_thread().name, request.get()))
+
+    async def one(number: int) -> None:
+        request.set(f"r{number}")
+        await admission.check(check)
+
+    async def scenario() -> None:
+        async with anyio.create_task_group() as group:
+            for number in range(30):
+                group.start_soon(one, number)
+
+    anyio.run(scenario)
+    admission.close()
+    threads = {name for name, _ in seen}
+    assert len(threads) <= 2 and all(name.startswith("photo-check") for name in threads)
+    assert sorted(context for _, context in seen) == sorted(f"r{n}" for n in range(30))
 
 
 def test_a_busy_server_answers_503_with_retry_after(

@@ -1,9 +1,11 @@
 """Admission control for photo uploads.
 
 Photo checks are CPU-bound: running more of them at once than there are cores only adds latency.
-So checks run in at most `workers` threads of their own (an anyio limiter separate from the
-default thread pool, which light requests such as readiness, gallery and status keep to
-themselves), at most `queue` more uploads wait for one, and the bytes of every upload held in
+So checks run in `workers` long-lived threads of their own, apart from the default thread pool
+that light requests such as readiness, gallery and status keep to themselves. Always the same
+few threads also bounds memory: each thread that decodes photos keeps a malloc arena with tens
+of MB of freed image buffers, and the default pool's 40 threads would each grow one. At most
+`queue` more uploads wait for a check thread, and the bytes of every upload held in
 memory count against one server-wide budget. An upload beyond either bound is answered at once
 with 503 and `Retry-After`; the web app's queue keeps the photo and tries again.
 
@@ -12,12 +14,12 @@ The counters are only touched from the event loop (one thread), so they need no 
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
-
-import anyio
-import anyio.to_thread
 
 from headshot.domain.errors import ServerBusyError
 
@@ -27,7 +29,7 @@ BUSY = "Many photos are being checked right now. Yours will be sent again in a m
 
 class UploadAdmission:
     def __init__(self, *, workers: int, queue: int, max_bytes: int, retry_after_s: int) -> None:
-        self._limiter = anyio.CapacityLimiter(workers)
+        self._threads = ThreadPoolExecutor(workers, thread_name_prefix="photo-check")
         self._capacity = workers + queue
         self._max_bytes = max_bytes
         self._retry_after_s = retry_after_s
@@ -63,8 +65,13 @@ class UploadAdmission:
         ticket.held = total
 
     async def check(self, work: Callable[[], T]) -> T:
-        """Run a photo check in one of the bounded check threads."""
-        return await anyio.to_thread.run_sync(work, limiter=self._limiter)
+        """Run a photo check in one of the check threads (with the request's log context)."""
+        context = contextvars.copy_context()
+        return await asyncio.wrap_future(self._threads.submit(context.run, work))
+
+    def close(self) -> None:
+        """Let the check threads end once their work is done."""
+        self._threads.shutdown(wait=False)
 
 
 class UploadTicket:

@@ -47,10 +47,11 @@ RETRY_BUSY_UPLOAD_S = 3  # about the time a few photo checks take
 
 def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
         for start in services.on_startup:
             start()
         yield
+        started.state.admission.close()
         for stop in reversed(services.on_shutdown):
             stop()
 
