@@ -281,3 +281,43 @@ def framed_source(
     frame = (int(str(entry["width"])), int(str(entry["height"])))
     warped = cv2.warpAffine(rgb, matrix, frame, borderMode=cv2.BORDER_REPLICATE)
     return np.asarray(cv2.resize(warped, size, interpolation=cv2.INTER_LINEAR), dtype=np.uint8)
+
+
+def test_one_studio_job_runs_at_a_time_per_process(
+    engine: StudioEngine, model: TrainedModel, training: tuple[TrainingImage, ...]
+) -> None:
+    # Each holds a few hundred MB of float images while it runs: two at once only add memory.
+    import threading
+    import time
+
+    running, most = 0, 0
+    lock = threading.Lock()
+    studio = StudioEngine(models=engine._models)
+
+    def counted(work: Any) -> Any:
+        def run(*args: Any) -> Any:
+            nonlocal running, most
+            with lock:
+                running += 1
+                most = max(most, running)
+            time.sleep(0.05)
+            with lock:
+                running -= 1
+            return work(*args)
+
+        return run
+
+    studio._train = counted(studio._train)  # type: ignore[method-assign]
+    studio._generate = counted(studio._generate)  # type: ignore[method-assign]
+    jobs = [
+        threading.Thread(target=studio.generate, args=(request(model, num_images=1),)),
+        threading.Thread(target=studio.generate, args=(request(model, num_images=1),)),
+        threading.Thread(
+            target=studio.train, args=(TrainingRequest("tr_2", training[:1], "ohwx", steps=0),)
+        ),
+    ]
+    for job in jobs:
+        job.start()
+    for job in jobs:
+        job.join()
+    assert most == 1

@@ -6,6 +6,7 @@ every headshot is the person's own photo, relit. It cannot change clothes (see `
 from __future__ import annotations
 
 import secrets
+import threading
 
 from headshot.domain.styles import ATTIRE
 from headshot.engines.protocol import (
@@ -37,17 +38,30 @@ _ROUND_ZOOMS = (1.0, 1.1, 1.2)  # extra zoom of each round through the portraits
 
 
 class StudioEngine:
-    """The offline studio. Thread-safe; share one per process (its models load once)."""
+    """The offline studio. Thread-safe; share one per process (its models load once).
+
+    Cutting out and rendering hold a few hundred MB of full-size float images while they run,
+    and both are CPU-bound, so at most `at_once` trainings or generations run together in a
+    process (others wait their turn): two at once on a two-core server finish no sooner and
+    took it past its memory bound.
+    """
 
     name = "studio"
 
-    def __init__(self, *, models: StudioModels | None = None, max_portraits: int = 6) -> None:
+    def __init__(
+        self, *, models: StudioModels | None = None, max_portraits: int = 6, at_once: int = 1
+    ) -> None:
         self._models = models if models is not None else StudioModels()
         self._max_portraits = max_portraits
+        self._turns = threading.BoundedSemaphore(at_once)
 
     def train(self, request: TrainingRequest) -> TrainedModel:
         """Cut out the best photos as portraits. Raises `EngineRejectedError` when none has a
         usable face (details: the names of the photos that were not usable)."""
+        with self._turns:
+            return self._train(request)
+
+    def _train(self, request: TrainingRequest) -> TrainedModel:
         candidates, unusable = [], []
         for image in request.images:
             candidate = selection.analyse(image, self._models.faces)
@@ -76,7 +90,11 @@ class StudioEngine:
         that seed picks (`candidate_plan`), so any one image can be made again from its own
         seed, and consecutive seeds are distinct candidates for the same look."""
         _check(request)
-        assert request.model_artifact is not None  # checked above
+        with self._turns:
+            return self._generate(request)
+
+    def _generate(self, request: GenerationRequest) -> tuple[GeneratedImage, ...]:
+        assert request.model_artifact is not None  # checked by `generate`
         package = request.model_artifact
         count = len(read_manifest(package)["portraits"])
         base = request.seed if request.seed is not None else secrets.randbelow(2**31)
