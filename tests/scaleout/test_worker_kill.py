@@ -165,7 +165,6 @@ def test_a_running_worker_resumes_the_job_of_a_killed_one_within_the_lease(
             lambda: len(slow_double.received_on("status")) > hanging, timeout=LEASE_S + 20
         )
         resumed_after = time.monotonic() - killed_at
-        print(f"resumed {resumed_after:.1f} s after the kill (lease {LEASE_S:.0f} s)")
         assert resumed_after <= LEASE_S + 2 * (LEASE_S / 6) + 3, resumed_after
         slow_double.advance(10)
         assert wait_until(lambda: _status(runtime, training_id)[0] == "succeeded", timeout=60), (

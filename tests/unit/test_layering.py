@@ -29,7 +29,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "settings": frozenset({"domain", "imaging"}),
     "engines": frozenset({"domain", "imaging"}),
     "services": frozenset({"domain", "storage", "imaging", "engines", "settings", "observability"}),
-    "jobs": frozenset({"domain", "storage", "services"}),
+    "jobs": frozenset({"domain", "storage", "services", "observability"}),
     "api": frozenset({"domain", "services", "engines", "settings", "observability"}),
     "server": frozenset({"domain", "settings", "observability"}),
     "webapp": frozenset(),

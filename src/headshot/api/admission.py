@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from headshot.domain.errors import ServerBusyError
+from headshot.observability.memory import release_free_memory
 
 T = TypeVar("T")
 BUSY = "Many photos are being checked right now. Yours will be sent again in a moment."
@@ -67,11 +68,18 @@ class UploadAdmission:
     async def check(self, work: Callable[[], T]) -> T:
         """Run a photo check in one of the check threads (with the request's log context)."""
         context = contextvars.copy_context()
-        return await asyncio.wrap_future(self._threads.submit(context.run, work))
+        return await asyncio.wrap_future(self._threads.submit(context.run, _releasing, work))
 
     def close(self) -> None:
         """Let the check threads end once their work is done."""
         self._threads.shutdown(wait=False)
+
+
+def _releasing(work: Callable[[], T]) -> T:
+    try:
+        return work()
+    finally:
+        release_free_memory()  # a check's decoded images are gone: give the pages back
 
 
 class UploadTicket:

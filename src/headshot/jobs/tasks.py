@@ -11,6 +11,7 @@ from huey import Huey
 
 from headshot.jobs.registry import BoundTasks, RetryPolicy, TaskRegistry
 from headshot.jobs.stale import requeue_stale
+from headshot.observability.memory import release_free_memory
 from headshot.services.container import Services
 
 RETRY = RetryPolicy(retries=3, delay_s=5, backoff=2)
@@ -54,7 +55,10 @@ def _run_training(services: Services, training_id: str) -> None:
     # The lease lets another worker resume the job within seconds if this one dies mid-step.
     with services.job_leases.hold("training", training_id) as held:
         if held:
-            services.training_runs.run(training_id)
+            try:
+                services.training_runs.run(training_id)
+            finally:
+                release_free_memory()  # a local step's images are gone: give the pages back
             return
     # A step of this job runs elsewhere right now (a webhook and a poll at once, say): run this
     # one after it rather than beside it, and rather than drop it (the running step may have
@@ -65,7 +69,10 @@ def _run_training(services: Services, training_id: str) -> None:
 def _run_generation(services: Services, generation_id: str) -> None:
     with services.job_leases.hold("generation", generation_id) as held:
         if held:
-            services.generation_runs.run(generation_id)
+            try:
+                services.generation_runs.run(generation_id)
+            finally:
+                release_free_memory()
             return
     services.queue.run_generation(generation_id, delay_s=services.settings.jobs.heartbeat_s)
 
