@@ -1,7 +1,8 @@
 // A file's name as the server keeps it (domain/filenames.py, the same rule step by step), for a
 // photo still on this phone: waiting, uploading, or refused before the server could answer with
 // its own copy. The raw name still goes up with the file: the server makes its display name
-// itself and never trusts ours.
+// itself and never trusts ours (the two can differ only on characters one Unicode version has
+// assigned and the other not).
 const MAX_LENGTH = 120;
 const MAX_EXTENSION = 10;
 const INVISIBLE = /\p{C}/gu;  // control, format (bidi overrides, zero-width), private-use, unassigned
