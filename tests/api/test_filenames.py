@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from headshot.api.app import create_app
+from headshot.api.uploads import form_data_name
 from headshot.services.container import Services
 from tests.api.conftest import sign_up
 from tests.api.photo_helpers import portrait_bytes
@@ -24,11 +25,17 @@ def _clean(text: str) -> None:
         assert bad not in text, bad
 
 
-def _upload(client: TestClient, headers: dict[str, str], session_id: str, data: bytes) -> str:
+def _upload(
+    client: TestClient,
+    headers: dict[str, str],
+    session_id: str,
+    data: bytes,
+    filename: str = HOSTILE,
+) -> str:
     # Built by hand: HTTP clients would percent-encode the control characters themselves.
     body = (
         b'--b0undary\r\nContent-Disposition: form-data; name="files"; filename="'
-        + HOSTILE.encode()
+        + filename.encode()
         + b'"\r\nContent-Type: image/jpeg\r\n\r\n'
         + data
         + b"\r\n--b0undary--\r\n"
@@ -70,3 +77,19 @@ def test_every_answer_shows_the_display_name(
                 _clean(name)
                 if name.endswith((".json", ".txt", ".csv")):
                     _clean(archive.read(name).decode())
+
+
+def test_a_browsers_form_escapes_are_read_back(
+    make_services: Callable[..., Services], testdata: Path
+) -> None:
+    """A browser sends `"`, LF and CR in a file name as %22, %0A and %0D; only those are
+    decoded (so the name is the one the person chose), then the display rules apply."""
+    assert form_data_name("a%22b%0Ac%0Dd %25 %3C %0a.jpg") == 'a"b\nc\rd %25 %3C %0a.jpg'
+    services = make_services()
+    with TestClient(create_app(services), base_url="https://testserver") as client:
+        headers = sign_up(client, "escapes@example.com")
+        session_id = client.post(f"{API}/sessions", json={}, headers=headers).json()["id"]
+        sent = "%22%3E%3Csvg%22 me%0Aand%0D%0Aus %2522.jpg"
+        _upload(client, headers, session_id, portrait_bytes(testdata), filename=sent)
+        listed = client.get(f"{API}/sessions/{session_id}/photos", headers=headers).json()
+        assert [p["filename"] for p in listed["photos"]] == ["%3E%3Csvg meandus %2522.jpg"]

@@ -7,6 +7,7 @@ caller count the bytes against a server-wide budget. Any violation refuses the w
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -30,6 +31,18 @@ class _Part:
     data: bytearray = field(default_factory=bytearray)
     name: str = ""
     filename: str | None = None
+
+
+# Browsers write a file name's `"`, LF and CR as `%22`, `%0A` and `%0D` in its form part (HTML
+# standard, multipart/form-data encoding); its parser reads them back, and so do we, so a name
+# shows as the person chose it rather than with escapes in it. Nothing else is decoded.
+_FORM_ESCAPES = {"%22": '"', "%0A": "\n", "%0D": "\r"}
+_FORM_ESCAPE = re.compile("|".join(_FORM_ESCAPES))
+
+
+def form_data_name(sent: str) -> str:
+    """A form part's file name as the browser had it, before its multipart escaping."""
+    return _FORM_ESCAPE.sub(lambda m: _FORM_ESCAPES[m.group()], sent)
 
 
 class _Collector:
@@ -60,7 +73,9 @@ class _Collector:
         raw_filename = params.get(b"filename")
         # Only the display name goes further, into messages, answers and storage alike.
         self._part.filename = (
-            display_filename(raw_filename.decode("utf-8", "replace")) if raw_filename else None
+            display_filename(form_data_name(raw_filename.decode("utf-8", "replace")))
+            if raw_filename
+            else None
         )
         if self._part.name == FIELD and len(self.files) >= self.limits.max_files_per_request:
             raise PayloadTooLargeError(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json as jsonlib
 import logging
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -46,19 +47,38 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": escape_nonprintable(record.getMessage()),
+            "message": record.getMessage(),
             "request_id": _request_id(record),
         }
         for name, value in record.__dict__.items():
             if name not in STANDARD_ATTRS and name not in NOT_FIELDS and not name.startswith("_"):
                 entry[name] = value
+        # JSON escapes only C0 controls; bidi overrides, C1 controls (0x9b starts a terminal
+        # sequence too) and zero-width characters would pass through, in extras as in the message.
+        entry = {escape_nonprintable(k): _printable(v) for k, v in entry.items()}
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             entry["exc"] = escape_nonprintable(record.exc_text, keep_newlines=True)
         if record.stack_info:
-            entry["stack"] = self.formatStack(record.stack_info)
-        return jsonlib.dumps(entry, default=str, ensure_ascii=False)
+            entry["stack"] = escape_nonprintable(
+                self.formatStack(record.stack_info), keep_newlines=True
+            )
+        return jsonlib.dumps(entry, ensure_ascii=False)
+
+
+def _printable(value: Any) -> Any:
+    """`value` for a JSON log field: every string in it escaped, mappings and sequences walked,
+    and anything else JSON cannot carry written as its (escaped) `str`."""
+    if isinstance(value, str):
+        return escape_nonprintable(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Mapping):
+        return {escape_nonprintable(str(k)): _printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_printable(v) for v in value]
+    return escape_nonprintable(str(value))
 
 
 def escape_nonprintable(text: str, *, keep_newlines: bool = False) -> str:
@@ -80,6 +100,9 @@ class PlainFormatter(logging.Formatter):
 
     def formatException(self, ei: Any) -> str:
         return escape_nonprintable(super().formatException(ei), keep_newlines=True)
+
+    def formatStack(self, stack_info: str) -> str:
+        return escape_nonprintable(super().formatStack(stack_info), keep_newlines=True)
 
 
 def _is_ours(handler: logging.Handler) -> bool:

@@ -11,6 +11,7 @@ const SHELL = [
   "/app/js/api.js",
   "/app/js/dom.js",
   "/app/js/events.js",
+  "/app/js/filenames.js",
   "/app/js/images.js",
   "/app/js/queue.js",
   "/app/js/views/account.js",

@@ -3,6 +3,7 @@
 import { get, post, patch, del } from "../api.js";
 import { h, render, empty, errorBox, busy, toast, deletedToast, showStatus, clearStatus } from "../dom.js";
 import * as events from "../events.js";
+import { displayName } from "../filenames.js";
 import { prepare } from "../images.js";
 import * as queue from "../queue.js";
 import { app } from "../router.js";
@@ -194,7 +195,7 @@ export async function batchView(sessionId) {
     }
     if (event.type === "failed") {
       slots.delete(event.item.id);
-      slot.card.replaceWith(cardFor({ filename: event.item.name, accepted: false,
+      slot.card.replaceWith(cardFor({ filename: displayName(event.item.name), accepted: false,
         findings: [{ severity: "error", message: event.error.message, tip: "" }] }, slot.preview));
     }
     uploadStatus(slots, waiting);

@@ -1,6 +1,7 @@
 // Photo result cards and the readiness card of a batch. One status per photo, agreeing with
 // readiness: the server's PhotoReport.status when it sends one, else derived the same way.
 import { h, badge } from "../dom.js";
+import { displayName } from "../filenames.js";
 import { plural } from "../words.js";
 
 const STATUS = {
@@ -41,14 +42,20 @@ function ordered(findings) {
   return [...findings].sort((a, b) => rank(a) - rank(b));
 }
 
+// A file the browser cannot show (not a picture at all) keeps the blank square.
+function thumbnail(source) {
+  const blank = () => h("div", { class: "thumb", "aria-hidden": "true" });
+  if (!source) return blank();
+  return h("img", { class: "thumb", alt: "", src: source, width: 72, height: 72,
+    onerror: (event) => event.target.replaceWith(blank()) });
+}
+
 // `actions`: {remove, exclude, dismiss} callbacks; `preview`: the picture the person chose, shown
 // while it uploads and for a refused photo (which the server does not keep).
 export function photoCard(report, { status, preview, actions }) {
   const [kind, words] = STATUS[status] || STATUS.usable;
   const source = report.id && status !== "refused" ? "/api/v1/photos/" + report.id + "/image?size=thumb" : preview;
-  const thumb = source
-    ? h("img", { class: "thumb", alt: "", src: source, width: 72, height: 72 })
-    : h("div", { class: "thumb", "aria-hidden": "true" });
+  const thumb = thumbnail(source);
   const buttons = [];
   if (actions.exclude) {
     const excluded = status === "excluded";
@@ -67,15 +74,18 @@ export function photoCard(report, { status, preview, actions }) {
     buttons.length ? h("div", { class: "row actions" }, buttons) : null));
 }
 
+// A photo on its way up, named as the server will name it (never the raw name, which may hold
+// bidi overrides or control characters).
 export function pendingCard(item) {
+  const name = displayName(item.name);
   const preview = URL.createObjectURL(item.blob);
-  const bar = h("progress", { max: "1", value: "0", "aria-label": "Upload of " + item.name });
+  const bar = h("progress", { max: "1", value: "0", "aria-label": "Upload of " + name });
   const label = navigator.onLine ? ["wait", "Waiting"] : ["muted", "Queued"];
   const state = h("span", { class: "small muted" }, navigator.onLine ? "Waiting its turn…" : "Kept on this phone: uploads when you are back online");
   const status = badge(...label);
-  const card = h("article", { class: "photo", "aria-label": "Photo " + item.name, "data-upload": item.id },
-    h("img", { class: "thumb", alt: "", src: preview, width: 72, height: 72 }),
-    h("div", {}, h("div", { class: "row spread" }, h("span", { class: "name" }, item.name), status), state, bar));
+  const card = h("article", { class: "photo", "aria-label": "Photo " + name, "data-upload": item.id },
+    thumbnail(preview),
+    h("div", {}, h("div", { class: "row spread" }, h("span", { class: "name" }, name), status), state, bar));
   const show = (kind, words, text) => { status.className = "badge " + kind; status.textContent = words; state.textContent = text; };
   return { card, bar, state, preview, show };
 }
