@@ -108,3 +108,23 @@ def test_concurrent_puts_and_deletes_in_one_folder(tmp_path: Path) -> None:
 
 def test_listing_a_missing_root_is_empty(tmp_path: Path) -> None:
     assert list(FsBlobStore(tmp_path / "absent").list()) == []
+
+
+def test_list_modified_skips_a_file_deleted_mid_listing(tmp_path: Path) -> None:
+    store = FsBlobStore(tmp_path / "blobs")
+    store.put("u/alice/a", [b"x"])
+    store.put("u/alice/b", [b"y"])
+    listing = store.list_modified("u/")
+    first = next(listing)  # the folder is read; the other file goes before it is dated
+    store.delete("u/alice/b" if first.key == "u/alice/a" else "u/alice/a")
+    assert list(listing) == []
+
+
+def test_list_modified_dates_a_blob_by_its_file(tmp_path: Path) -> None:
+    store = FsBlobStore(tmp_path / "blobs")
+    store.put("u/alice/a", [b"x"])
+    os.utime(tmp_path / "blobs/u/alice/a", (1_700_000_000, 1_700_000_000))
+    incoming = tmp_path / "blobs/u/alice/~incoming-abc"
+    incoming.write_bytes(b"half")  # a put in progress is no blob yet
+    [info] = store.list_modified()
+    assert info.key == "u/alice/a" and info.modified.timestamp() == 1_700_000_000

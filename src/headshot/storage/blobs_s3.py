@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from headshot.storage.blobs import BlobError, BlobNotFoundError
+from headshot.storage.blobs import BlobError, BlobInfo, BlobNotFoundError
 from headshot.storage.blobs_keys import check_key
 
 if TYPE_CHECKING:
@@ -100,11 +101,17 @@ class S3BlobStore:
         return True
 
     def list(self, prefix: str = "") -> Iterator[str]:
+        return (info.key for info in self.list_modified(prefix))
+
+    def list_modified(self, prefix: str = "") -> Iterator[BlobInfo]:
+        # ListObjectsV2 pages (1000 keys each) come in key order, so one folder's keys come
+        # together. LastModified is when the upload began, for a multipart upload too.
         paginator = self._client.get_paginator("list_objects_v2")
         try:
             for page in paginator.paginate(Bucket=self._bucket, Prefix=self._prefix + prefix):
                 for item in page.get("Contents", []):
-                    yield item["Key"][len(self._prefix) :]
+                    key = item["Key"][len(self._prefix) :]
+                    yield BlobInfo(key, item["LastModified"].astimezone(UTC))
         except _FAILURES as exc:
             raise BlobError(f"could not list blobs: {_reason(exc)}") from exc
 
