@@ -83,6 +83,14 @@ def test_list_modified_keeps_each_folder_together(blob_store: BlobStore) -> None
     assert sorted(runs) == ["a", "a-b", "ab", "b"]  # one run per folder
 
 
+def test_finished_puts_leave_nothing_unfinished(blob_store: BlobStore) -> None:
+    blob_store.put("u/1/a", [b"x"])
+    blob_store.put("u/1/big", (b"y" * MiB for _ in range(9)))  # multipart on S3
+    later = datetime.now(UTC) + timedelta(days=1)
+    assert blob_store.discard_unfinished("u/", started_before=later) == 0
+    assert sorted(blob_store.list()) == ["u/1/a", "u/1/big"]
+
+
 @pytest.mark.parametrize(
     "key",
     ["", "/", "../x", "a/../../x", "..", "/abs", "a//b", "a/", "a\\b", "a/\x00", "a/./b", "é"],

@@ -14,6 +14,7 @@ import pytest
 from headshot.services import orphans
 from headshot.services.orphans import OrphanSweep
 from headshot.storage.blobs import BlobError, BlobInfo, BlobStore
+from headshot.storage.blobs_fs import FsBlobStore
 from headshot.storage.blobs_memory import MemoryBlobStore
 from headshot.storage.crypto import MasterKey, MasterKeyring
 from headshot.storage.data_keys import SqlDataKeyStore
@@ -190,6 +191,25 @@ def test_a_user_without_a_data_key_has_no_readable_files(db: Database) -> None:
     blobs.put(f"u/{alice}/photos/1/original", [b"written under a key that is gone"])
     start.advance(hours=2)
     assert _sweep(db, blobs, start).sweep() == 1
+
+
+def test_half_written_files_of_killed_puts_go_too(db: Database, tmp_path: Path) -> None:
+    blobs = FsBlobStore(tmp_path / "blobs")
+    vault = _vault(db, blobs)
+    alice = _user(db, "alice@example.com")
+    named = _records(db, alice)
+    for key in named:
+        vault.put(alice, key, b"x")
+    partial = tmp_path / "blobs/u" / alice / "photos/killed/~incoming-1"
+    partial.parent.mkdir()
+    partial.write_bytes(b"the first segments of a photo")
+    two_hours_ago = (datetime.now(UTC) - 2 * GRACE).timestamp()
+    os.utime(partial, (two_hours_ago, two_hours_ago))
+
+    assert _sweep(db, blobs, SettableClock(datetime.now(UTC))).sweep() == 1
+
+    assert not partial.parent.exists()
+    assert sorted(blobs.list()) == sorted(f"u/{alice}/{key}" for key in named)
 
 
 class _UploadDuringListing(MemoryBlobStore):

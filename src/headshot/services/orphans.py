@@ -9,7 +9,8 @@ file (its data key is gone, so they are unreadable, but they still take space an
 The sweep walks the users' part of the blob store (`u/<user_id>/<key>`, see `storage.vault`)
 one user folder at a time, reads the keys that user's records name (one query per table), and
 deletes each file that is older than the grace period and either unnamed or owned by a user
-who no longer exists. Nothing outside `u/` is ever touched.
+who no longer exists. It also removes what a put killed mid-write left (a half-written file, an
+open multipart upload) once as old. Nothing outside `u/` is ever touched.
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ class OrphanSweep:
         """Delete every orphaned file past the grace period; returns how many went."""
         # Why a file named by a record committed while the sweep runs is never deleted: every
         # writer stores the file, then commits its record at once, so the record follows the
-        # file's last-modified time by at most one upload (S3 dates a multipart upload from its
-        # start). The sweep takes `now` before listing and reads a user's records after listing
+        # file's last-modified time by at most one upload (S3 may date a multipart upload from
+        # its start). The sweep takes `now` before listing and reads a user's records after listing
         # their files, so a record it misses was committed after `now`; its file was then
         # written less than one upload before `now`, which the grace period exceeds: too young
         # to go. The grace period must therefore outlast the slowest upload.
@@ -70,6 +71,8 @@ class OrphanSweep:
         try:
             for batch in _batches(self._blobs.list_modified(USERS)):
                 deleted += self._sweep_batch(batch, now)
+            # Puts killed mid-write leave pieces without a key; the same grace spares live ones.
+            deleted += self._blobs.discard_unfinished(USERS, started_before=now - self._grace)
         except BlobError as exc:  # the store is unreachable: the next run tries again
             log.warning("orphan sweep stopped: %s", exc)
         if deleted:

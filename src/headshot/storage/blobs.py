@@ -64,6 +64,12 @@ class BlobStore(Protocol):
         """
         ...
 
+    def discard_unfinished(self, prefix: str, *, started_before: datetime) -> int:
+        """Remove what puts under prefix that never finished left behind (a process killed
+        mid-write: a half-written file, an open multipart upload), if begun before
+        `started_before`. Such leftovers have no key; returns how many were removed."""
+        ...
+
 
 def read_all(store: BlobStore, key: str) -> bytes:
     return b"".join(store.get(key))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -105,7 +105,7 @@ class S3BlobStore:
 
     def list_modified(self, prefix: str = "") -> Iterator[BlobInfo]:
         # ListObjectsV2 pages (1000 keys each) come in key order, so one folder's keys come
-        # together. LastModified is when the upload began, for a multipart upload too.
+        # together. A multipart upload's LastModified may be when the upload began, not ended.
         paginator = self._client.get_paginator("list_objects_v2")
         try:
             for page in paginator.paginate(Bucket=self._bucket, Prefix=self._prefix + prefix):
@@ -114,6 +114,23 @@ class S3BlobStore:
                     yield BlobInfo(key, item["LastModified"].astimezone(UTC))
         except _FAILURES as exc:
             raise BlobError(f"could not list blobs: {_reason(exc)}") from exc
+
+    def discard_unfinished(self, prefix: str, *, started_before: datetime) -> int:
+        # A killed upload leaves its parts stored (and billed) until the upload is aborted.
+        removed = 0
+        paginator = self._client.get_paginator("list_multipart_uploads")
+        try:
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=self._prefix + prefix):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"] >= started_before:
+                        continue
+                    self._client.abort_multipart_upload(
+                        Bucket=self._bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    removed += 1
+        except _FAILURES as exc:
+            raise BlobError(f"could not abort unfinished uploads: {_reason(exc)}") from exc
+        return removed
 
     def _name(self, key: str) -> str:
         return self._prefix + check_key(key)
