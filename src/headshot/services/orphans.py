@@ -62,10 +62,10 @@ class OrphanSweep:
         # Why a file named by a record committed while the sweep runs is never deleted: every
         # writer stores the file, then commits its record at once, so the record follows the
         # file's last-modified time by at most one upload (S3 may date a multipart upload from
-        # its start). The sweep takes `now` before listing and reads a user's records after listing
-        # their files, so a record it misses was committed after `now`; its file was then
-        # written less than one upload before `now`, which the grace period exceeds: too young
-        # to go. The grace period must therefore outlast the slowest upload.
+        # its start). The sweep takes `now` before listing and reads a user's records after
+        # listing their files, so a record it misses was committed after `now`; its file was
+        # then written less than one upload before `now`, which the grace period exceeds: too
+        # young to go. The grace period must therefore outlast the slowest upload.
         now = self._clock()
         deleted = 0
         try:
