@@ -176,6 +176,11 @@ class RetentionSettings(BaseModel):
     provider_deletion_retry_s: float = Field(
         300.0, gt=0, description="First wait before asking the provider again to delete a payload."
     )
+    orphan_grace_s: int = Field(
+        3600,
+        ge=60,
+        description="A stored file no record names is deleted once it is this old (seconds).",
+    )
 
 
 SignupMode = Literal["open", "invite", "closed"]

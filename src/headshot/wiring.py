@@ -10,7 +10,7 @@ import os
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -117,10 +117,18 @@ def make_data_key_store(db: Database) -> SqlDataKeyStore:
     return SqlDataKeyStore(db)
 
 
-def make_vault(settings: Settings, db: Database, keyring: MasterKeyring | None = None) -> Vault:
+def make_vault(
+    settings: Settings,
+    db: Database,
+    keyring: MasterKeyring | None = None,
+    *,
+    blobs: BlobStore | None = None,
+) -> Vault:
     keyring = keyring or load_keyring(settings)
     return Vault(
-        blobs=make_blob_store(settings), keyring=keyring, data_keys=make_data_key_store(db)
+        blobs=blobs or make_blob_store(settings),
+        keyring=keyring,
+        data_keys=make_data_key_store(db),
     )
 
 
@@ -249,7 +257,8 @@ def build_services(
     validator = make_validator(settings, face_models)
     db = Database.from_url(settings.effective_database_url)
     keyring = load_keyring(settings)
-    vault = make_vault(settings, db, keyring)
+    blob_store = make_blob_store(settings)  # one store: the vault's and the orphan sweep's
+    vault = make_vault(settings, db, keyring, blobs=blob_store)
     audit = AuditLog(clock=clock)
     provider_keys = ProviderKeys(db=db, keyring=keyring, audit=audit, clock=clock)
     queue = LateBoundQueue()
@@ -379,6 +388,7 @@ def build_services(
             settings,
             notifier,
             db=db,
+            blobs=blob_store,
             janitor=janitor,
             erasure=erasure,
             audit=audit,
@@ -465,14 +475,22 @@ def make_retention(
     notifier: Notifier,
     *,
     db: Database,
+    blobs: BlobStore,
     janitor: BlobJanitor,
     erasure: Erasure,
     audit: AuditLog,
     clock: Callable[[], datetime],
     discard_dataset: Callable[[str], bool] | None = None,
 ) -> Retention:
+    from headshot.services.orphans import OrphanSweep
     from headshot.services.retention import Retention
 
+    orphans = OrphanSweep(
+        db=db,
+        blobs=blobs,
+        clock=clock,
+        grace=timedelta(seconds=settings.retention.orphan_grace_s),
+    )
     return Retention(
         db=db,
         janitor=janitor,
@@ -481,6 +499,7 @@ def make_retention(
         audit=audit,
         clock=clock,
         limits=settings.retention,
+        orphans=orphans,
         discard_dataset=discard_dataset,
     )
 

@@ -6,6 +6,7 @@ import gc
 import hashlib
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -52,6 +53,42 @@ def test_list_by_prefix(blob_store: BlobStore) -> None:
     assert list(blob_store.list("../")) == []
     blob_store.delete("u/1/b/c")
     assert sorted(blob_store.list("u/1/")) == ["u/1/a"]
+
+
+def test_list_modified_dates_every_listed_key(blob_store: BlobStore) -> None:
+    # S3 keeps whole seconds, and a file's mtime may lag the clock by a tick: allow a little.
+    before = datetime.now(UTC) - timedelta(seconds=2)
+    for key in ("u/1/a", "u/1/b/c", "u/10/a", "other/x"):
+        blob_store.put(key, [b"x"])
+    after = datetime.now(UTC) + timedelta(seconds=2)
+
+    listed = list(blob_store.list_modified("u/1/"))
+
+    assert sorted(info.key for info in listed) == sorted(blob_store.list("u/1/"))
+    for info in listed:
+        assert info.modified.utcoffset() == timedelta(0)
+        assert before <= info.modified <= after
+    assert sorted(i.key for i in blob_store.list_modified()) == sorted(blob_store.list())
+    assert list(blob_store.list_modified("u/3/")) == []
+    assert list(blob_store.list_modified("../")) == []
+
+
+def test_list_modified_keeps_each_folder_together(blob_store: BlobStore) -> None:
+    for key in ("u/a/1", "u/b/1", "u/a/x/2", "u/b/y/2", "u/a/3", "u/ab/1", "u/a-b/1"):
+        blob_store.put(key, [b"x"])
+
+    owners = [info.key.split("/")[1] for info in blob_store.list_modified("u/")]
+
+    runs = [owner for index, owner in enumerate(owners) if index == 0 or owners[index - 1] != owner]
+    assert sorted(runs) == ["a", "a-b", "ab", "b"]  # one run per folder
+
+
+def test_finished_puts_leave_nothing_unfinished(blob_store: BlobStore) -> None:
+    blob_store.put("u/1/a", [b"x"])
+    blob_store.put("u/1/big", (b"y" * MiB for _ in range(9)))  # multipart on S3
+    later = datetime.now(UTC) + timedelta(days=1)
+    assert blob_store.discard_unfinished("u/", started_before=later) == 0
+    assert sorted(blob_store.list()) == ["u/1/a", "u/1/big"]
 
 
 @pytest.mark.parametrize(

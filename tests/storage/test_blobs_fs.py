@@ -6,6 +6,7 @@ import os
 import stat
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,47 @@ def test_concurrent_puts_and_deletes_in_one_folder(tmp_path: Path) -> None:
 
 def test_listing_a_missing_root_is_empty(tmp_path: Path) -> None:
     assert list(FsBlobStore(tmp_path / "absent").list()) == []
+
+
+def test_list_modified_skips_a_file_deleted_mid_listing(tmp_path: Path) -> None:
+    store = FsBlobStore(tmp_path / "blobs")
+    store.put("u/alice/a", [b"x"])
+    store.put("u/alice/b", [b"y"])
+    listing = store.list_modified("u/")
+    first = next(listing)  # the folder is read; the other file goes before it is dated
+    store.delete("u/alice/b" if first.key == "u/alice/a" else "u/alice/a")
+    assert list(listing) == []
+
+
+def test_list_modified_dates_a_blob_by_its_file(tmp_path: Path) -> None:
+    store = FsBlobStore(tmp_path / "blobs")
+    store.put("u/alice/a", [b"x"])
+    os.utime(tmp_path / "blobs/u/alice/a", (1_700_000_000, 1_700_000_000))
+    incoming = tmp_path / "blobs/u/alice/~incoming-abc"
+    incoming.write_bytes(b"half")  # a put in progress is no blob yet
+    [info] = store.list_modified()
+    assert info.key == "u/alice/a" and info.modified.timestamp() == 1_700_000_000
+
+
+def test_partial_files_of_killed_puts_are_discarded_once_old(tmp_path: Path) -> None:
+    store = FsBlobStore(tmp_path / "blobs")
+    store.put("u/alice/photos/1", [b"kept"])
+    hour_ago = 1_700_000_000
+    stale = [tmp_path / "blobs/u/bob/photos/2/~incoming-a", tmp_path / "blobs/u/~incoming-b"]
+    fresh = tmp_path / "blobs/u/alice/~incoming-c"
+    elsewhere = tmp_path / "blobs/other/~incoming-d"
+    for path in [*stale, fresh, elsewhere]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half a blob")
+    for path in [*stale, elsewhere]:
+        os.utime(path, (hour_ago, hour_ago))
+    cutoff = datetime.fromtimestamp(hour_ago + 60, UTC)
+
+    assert store.discard_unfinished("u/", started_before=cutoff) == 2
+
+    assert not any(path.exists() for path in stale)
+    assert not (tmp_path / "blobs/u/bob").exists()  # emptied folders go too
+    assert fresh.exists() and elsewhere.exists()
+    assert list(store.list()) == ["u/alice/photos/1"]
+    assert store.discard_unfinished("", started_before=cutoff) == 1  # the whole store
+    assert not elsewhere.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -65,3 +66,23 @@ def test_a_missing_bucket_is_a_blob_error(s3_client: S3Client) -> None:
         list(store.list())
     with pytest.raises(BlobError):
         store.delete("k")
+
+
+def test_uploads_killed_midway_are_aborted_once_old(s3_client: S3Client, s3_bucket: str) -> None:
+    store = S3BlobStore(client=s3_client, bucket=s3_bucket, prefix="p")
+    for key in ("p/u/alice/models/1/lora", "p/other/x", "elsewhere/u/y"):
+        s3_client.create_multipart_upload(Bucket=s3_bucket, Key=key)
+    # moto dates every multipart upload 2010-11-10, whenever it began: cutoffs around that.
+    assert store.discard_unfinished("u/", started_before=datetime(2010, 1, 1, tzinfo=UTC)) == 0
+    assert store.discard_unfinished("u/", started_before=datetime.now(UTC)) == 1
+
+    left = s3_client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])
+    assert sorted(u["Key"] for u in left) == ["elsewhere/u/y", "p/other/x"]
+
+
+def test_an_unreachable_bucket_is_a_blob_error(s3_client: S3Client) -> None:
+    store = S3BlobStore(client=s3_client, bucket="no-such-bucket-here")
+    with pytest.raises(BlobError):
+        list(store.list_modified())
+    with pytest.raises(BlobError):
+        store.discard_unfinished("u/", started_before=datetime.now(UTC))

@@ -7,7 +7,8 @@ from rich.table import Table
 
 
 def run_command() -> None:
-    """Delete what has outlived its retention period and warn or erase inactive accounts."""
+    """Delete what has outlived its retention period, warn or erase inactive accounts, and
+    delete stored files that no record names (orphans past the grace period)."""
     from headshot.entrypoints import enforce_retention
 
     report = enforce_retention()

@@ -1,4 +1,5 @@
-"""Retention rules, free of I/O: when source photos and inactive accounts are due to go."""
+"""Retention rules, free of I/O: when source photos, inactive accounts and orphaned files are due
+to go."""
 
 from __future__ import annotations
 
@@ -30,3 +31,11 @@ def inactivity_action(
 
 def erasure_date(warned_at: datetime, *, grace_days: int) -> datetime:
     return warned_at + timedelta(days=grace_days)
+
+
+def orphan_due(
+    *, modified: datetime, referenced: bool, owner_known: bool, now: datetime, grace: timedelta
+) -> bool:
+    """A stored file goes when no record names it (or its owner is gone) and it is older than
+    the grace period, which covers the moment between writing a file and recording it."""
+    return now - modified >= grace and (not owner_known or not referenced)

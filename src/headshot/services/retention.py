@@ -16,6 +16,7 @@ from headshot.services.audit import AuditLog
 from headshot.services.blobs import BlobJanitor
 from headshot.services.erasure import Erasure
 from headshot.services.notify import Notifier
+from headshot.services.orphans import OrphanSweep
 from headshot.settings import RetentionSettings
 from headshot.storage.db import Database
 from headshot.storage.records import Photo, PhotoSession, Training, User
@@ -30,6 +31,7 @@ class RetentionReport:
     datasets_deleted: int = 0
     accounts_warned: int = 0
     accounts_erased: int = 0
+    orphans_deleted: int = 0
 
 
 class Retention:
@@ -43,6 +45,7 @@ class Retention:
         audit: AuditLog,
         clock: Callable[[], datetime],
         limits: RetentionSettings,
+        orphans: OrphanSweep,
         discard_dataset: Callable[[str], bool] | None = None,
     ) -> None:
         self._db = db
@@ -53,12 +56,15 @@ class Retention:
         self._clock = clock
         self._limits = limits
         self._discard_dataset = discard_dataset
+        self._orphans = orphans
 
     def run(self) -> RetentionReport:
         photos, sessions = self.purge_source_photos()
         datasets = self.sweep_datasets()
         warned, erased = self.handle_inactive_accounts()
-        report = RetentionReport(photos, sessions, datasets, warned, erased)
+        # Last: it also removes whatever the steps above failed to delete.
+        orphans = self._orphans.sweep()
+        report = RetentionReport(photos, sessions, datasets, warned, erased, orphans)
         if any(vars(report).values()):
             log.info("retention: %s", vars(report))
         return report

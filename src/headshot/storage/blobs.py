@@ -11,6 +11,8 @@ the encryption layer above (`storage.vault`) is the only user of raw blobs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 
@@ -20,6 +22,14 @@ class BlobError(Exception):
 
 class BlobNotFoundError(BlobError, KeyError):
     """No blob is stored under the key."""
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """A stored key and when its blob was last written (timezone-aware, UTC)."""
+
+    key: str
+    modified: datetime
 
 
 @runtime_checkable
@@ -43,6 +53,21 @@ class BlobStore(Protocol):
 
     def list(self, prefix: str = "") -> Iterator[str]:
         """Every key that starts with prefix, in no particular order."""
+        ...
+
+    def list_modified(self, prefix: str = "") -> Iterator[BlobInfo]:
+        """`list`, with each blob's last-modified time, streamed (never the whole store at once).
+
+        No particular order is promised, but every store yields the keys under one folder
+        together (a walk folder by folder, or key order), which lets a caller work folder by
+        folder. A blob deleted while the listing runs may or may not appear.
+        """
+        ...
+
+    def discard_unfinished(self, prefix: str, *, started_before: datetime) -> int:
+        """Remove what puts under prefix that never finished left behind (a process killed
+        mid-write: a half-written file, an open multipart upload), if begun before
+        `started_before`. Such leftovers have no key; returns how many were removed."""
         ...
 
 

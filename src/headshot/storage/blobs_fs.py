@@ -13,10 +13,11 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from headshot.storage.blobs import BlobError, BlobNotFoundError
+from headshot.storage.blobs import BlobError, BlobInfo, BlobNotFoundError
 from headshot.storage.blobs_keys import check_key
 
 CHUNK = 64 * 1024
@@ -75,14 +76,56 @@ class FsBlobStore:
         return self._path(key).is_file()
 
     def list(self, prefix: str = "") -> Iterator[str]:
+        return (key for key, _ in self._walk(prefix))
+
+    def list_modified(self, prefix: str = "") -> Iterator[BlobInfo]:
+        # The mtime is the end of the write: put renames a file written in full, then synced.
+        for key, path in self._walk(prefix):
+            try:
+                mtime = os.stat(path).st_mtime
+            except FileNotFoundError:
+                continue  # deleted since the folder was read
+            yield BlobInfo(key, datetime.fromtimestamp(mtime, UTC))
+
+    def discard_unfinished(self, prefix: str, *, started_before: datetime) -> int:
+        # A put in progress keeps writing its temporary file, so its mtime stays recent.
+        removed = 0
+        cutoff = started_before.timestamp()
+        for folder, _, names in os.walk(self._walk_start(prefix)):
+            for name in names:
+                path = Path(folder, name)
+                if not name.startswith(_INCOMING) or not self._under(path.parent, prefix):
+                    continue
+                try:
+                    if path.stat().st_mtime >= cutoff:
+                        continue
+                    path.unlink()
+                except FileNotFoundError:
+                    continue  # its put finished (renamed) or another sweep removed it
+                except OSError as exc:
+                    raise BlobError(f"could not remove a partial blob: {exc.strerror}") from exc
+                removed += 1
+                with self._folders:
+                    self._remove_empty_folders(path.parent)
+        return removed
+
+    def _walk(self, prefix: str) -> Iterator[tuple[str, str]]:
+        """(key, file path) of every blob under prefix, folder by folder (os.walk is top-down,
+        so everything under one folder comes before its next sibling)."""
         # os.walk skips folders that vanish mid-walk (a concurrent delete), which rglob does not.
         for folder, _, names in os.walk(self._walk_start(prefix)):
             for name in names:
                 if name.startswith(_INCOMING):
                     continue
-                key = Path(folder, name).relative_to(self.root).as_posix()
+                path = os.path.join(folder, name)
+                key = Path(path).relative_to(self.root).as_posix()
                 if key.startswith(prefix):
-                    yield key
+                    yield key, path
+
+    def _under(self, folder: Path, prefix: str) -> bool:
+        """Whether a file in folder would have a key that starts with prefix."""
+        inside = "" if folder == self.root else f"{folder.relative_to(self.root).as_posix()}/"
+        return inside.startswith(prefix)
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*check_key(key).split("/"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from headshot.storage.blobs import BlobError, BlobNotFoundError
+from headshot.storage.blobs import BlobError, BlobInfo, BlobNotFoundError
 from headshot.storage.blobs_keys import check_key
 
 if TYPE_CHECKING:
@@ -100,13 +101,36 @@ class S3BlobStore:
         return True
 
     def list(self, prefix: str = "") -> Iterator[str]:
+        return (info.key for info in self.list_modified(prefix))
+
+    def list_modified(self, prefix: str = "") -> Iterator[BlobInfo]:
+        # ListObjectsV2 pages (1000 keys each) come in key order, so one folder's keys come
+        # together. A multipart upload's LastModified may be when the upload began, not ended.
         paginator = self._client.get_paginator("list_objects_v2")
         try:
             for page in paginator.paginate(Bucket=self._bucket, Prefix=self._prefix + prefix):
                 for item in page.get("Contents", []):
-                    yield item["Key"][len(self._prefix) :]
+                    key = item["Key"][len(self._prefix) :]
+                    yield BlobInfo(key, item["LastModified"].astimezone(UTC))
         except _FAILURES as exc:
             raise BlobError(f"could not list blobs: {_reason(exc)}") from exc
+
+    def discard_unfinished(self, prefix: str, *, started_before: datetime) -> int:
+        # A killed upload leaves its parts stored (and billed) until the upload is aborted.
+        removed = 0
+        paginator = self._client.get_paginator("list_multipart_uploads")
+        try:
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=self._prefix + prefix):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"] >= started_before:
+                        continue
+                    self._client.abort_multipart_upload(
+                        Bucket=self._bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    removed += 1
+        except _FAILURES as exc:
+            raise BlobError(f"could not abort unfinished uploads: {_reason(exc)}") from exc
+        return removed
 
     def _name(self, key: str) -> str:
         return self._prefix + check_key(key)
