@@ -55,7 +55,20 @@ class UploadLimits(BaseModel):
     max_inflight_bytes: int = Field(
         256 * 1024 * 1024,
         gt=0,
-        description="Upload bytes held in memory by the whole server at once; more waits (503).",
+        description="Upload bytes held in memory by the whole server at once (files kept in "
+        "memory while they arrive, files being checked); more waits (503).",
+    )
+    spool_memory_bytes: int = Field(
+        1024 * 1024,
+        ge=0,
+        description="A file kept in memory while it arrives up to this size; a larger one waits "
+        "for its check in an encrypted temporary file under the data directory.",
+    )
+    max_spool_bytes: int = Field(
+        2 * 1024 * 1024 * 1024,
+        gt=0,
+        description="Upload bytes in encrypted temporary files of the whole server at once "
+        "(with the size each upload declares reserved up front); more waits (503).",
     )
     check_workers: int = Field(
         default_factory=lambda: os.cpu_count() or 2,

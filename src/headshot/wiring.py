@@ -51,6 +51,7 @@ from headshot.services.trainings import Trainings
 from headshot.settings import Settings
 from headshot.storage.blobs import BlobStore
 from headshot.storage.db import Database
+from headshot.storage.spool import UploadSpool
 from headshot.storage.vault import Vault
 
 if TYPE_CHECKING:
@@ -298,6 +299,7 @@ def build_services(
         clock=clock,
         max_photos=settings.uploads.max_photos_per_session,
     )
+    upload_spool = make_upload_spool(settings)
     erasure = make_erasure(
         settings, engines, db=db, vault=vault, janitor=janitor, audit=audit, clock=clock
     )
@@ -335,6 +337,7 @@ def build_services(
         ),
         sessions=Sessions(db=db, analyzer=analyzer, clock=clock),
         photos=photos,
+        upload_spool=upload_spool,
         trainings=Trainings(
             db=db,
             photos=photos,
@@ -414,10 +417,19 @@ def build_services(
     )
     services.readiness_checks["database"] = lambda: _ping_database(db)
     services.on_startup.append(lambda: _import_configured_keys(settings, provider_keys))
+    # Only the server runs the startup hooks: workers and operator commands receive no uploads.
+    services.on_startup.append(upload_spool.sweep)
     services.on_shutdown.append(db.dispose)
     if secret is not None and "fal" in engines.remote:
         services.fal_webhooks = make_fal_webhooks(settings, secret, db=db, queue=queue)
     return services
+
+
+def make_upload_spool(settings: Settings) -> UploadSpool:
+    """Uploads wait for their check in memory, or encrypted under `spool/` in the data dir."""
+    return UploadSpool(
+        settings.data_dir / "spool", memory_bytes=settings.uploads.spool_memory_bytes
+    )
 
 
 def make_notifier(settings: Settings) -> Notifier:

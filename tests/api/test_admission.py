@@ -25,7 +25,14 @@ API = "/api/v1"
 
 
 def _admission(**overrides: int) -> UploadAdmission:
-    values = {"workers": 1, "queue": 1, "max_bytes": 100, "retry_after_s": 3, **overrides}
+    values = {
+        "workers": 1,
+        "queue": 1,
+        "max_bytes": 100,
+        "max_spool_bytes": 1000,
+        "retry_after_s": 3,
+        **overrides,
+    }
     return UploadAdmission(**values)
 
 
@@ -39,16 +46,40 @@ def test_uploads_beyond_the_checks_and_their_queue_are_refused() -> None:
         assert admission.admitted == 1
 
 
-def test_upload_bytes_share_one_budget_but_one_upload_always_fits() -> None:
+def test_upload_bytes_in_memory_share_one_budget_but_one_upload_always_fits() -> None:
     admission = _admission(workers=4, queue=0, max_bytes=100)
-    with admission.admit(500) as alone:
-        assert alone.held == 500  # alone: the per-request limit bounds it
-    with admission.admit(80) as first, admission.admit(0) as second:
-        second.hold(20)
+    with admission.admit(0) as alone:
+        alone.hold(memory=500, disk=0)  # alone: the per-request limits bound it
+        assert admission.held_bytes == 500
+    with admission.admit(0) as first, admission.admit(0) as second:
+        first.hold(memory=80, disk=0)
+        second.hold(memory=20, disk=0)
         with pytest.raises(ServerBusyError):
-            second.hold(21)
-        first.hold(80)
+            second.hold(memory=21, disk=0)
+        first.hold(memory=10, disk=0)  # spilled to disk: memory given back
+        second.hold(memory=90, disk=0)
+        assert admission.held_bytes == 100
     assert admission.held_bytes == 0 and admission.admitted == 0
+
+
+def test_spooled_bytes_share_another_budget_with_the_declared_size_reserved() -> None:
+    admission = _admission(workers=4, queue=0, max_bytes=100, max_spool_bytes=1000)
+    with admission.admit(5000) as alone:
+        assert alone.disk == 5000  # alone: the per-request limits bound it
+    with admission.admit(600) as first:
+        first.hold(memory=0, disk=100)
+        assert first.disk == 600, "the declared size stays reserved"
+        with pytest.raises(ServerBusyError) as busy, admission.admit(500):
+            pass
+        assert busy.value.retry_after_s == 3
+        with admission.admit(0) as second:
+            second.hold(memory=0, disk=400)
+            with pytest.raises(ServerBusyError):
+                second.hold(memory=0, disk=401)
+            assert admission.spooled_bytes == 1000
+        first.hold(memory=0, disk=900)
+        assert admission.spooled_bytes == 900
+    assert admission.spooled_bytes == 0 and admission.admitted == 0
 
 
 def test_checks_run_bounded_and_apart_from_light_requests() -> None:

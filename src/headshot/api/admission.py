@@ -5,9 +5,14 @@ So checks run in `workers` long-lived threads of their own, apart from the defau
 that light requests such as readiness, gallery and status keep to themselves. Always the same
 few threads also bounds memory: each thread that decodes photos keeps a malloc arena with tens
 of MB of freed image buffers, and the default pool's 40 threads would each grow one. At most
-`queue` more uploads wait for a check thread, and the bytes of every upload held in
-memory count against one server-wide budget. An upload beyond either bound is answered at once
-with 503 and `Retry-After`; the web app's queue keeps the photo and tries again.
+`queue` more uploads wait for a check thread.
+
+Uploads share two server-wide byte budgets. Memory (`max_bytes`): the files kept in memory while
+they arrive (each up to the spool's memory limit, plus the unsealed tail of spooled ones), and,
+while an upload is checked, those plus its largest spooled file, which is read back whole (one
+file at a time per upload). Disk (`max_spool_bytes`): the encrypted spool files, with the size an
+upload declares (`Content-Length`) reserved when it is let in. An upload beyond any bound is
+answered at once with 503 and `Retry-After`; the web app's queue keeps the photo and tries again.
 
 The counters are only touched from the event loop (one thread), so they need no lock.
 """
@@ -29,41 +34,60 @@ BUSY = "Many photos are being checked right now. Yours will be sent again in a m
 
 
 class UploadAdmission:
-    def __init__(self, *, workers: int, queue: int, max_bytes: int, retry_after_s: int) -> None:
+    def __init__(
+        self,
+        *,
+        workers: int,
+        queue: int,
+        max_bytes: int,
+        max_spool_bytes: int,
+        retry_after_s: int,
+    ) -> None:
         self._threads = ThreadPoolExecutor(workers, thread_name_prefix="photo-check")
         self._capacity = workers + queue
         self._max_bytes = max_bytes
+        self._max_spool_bytes = max_spool_bytes
         self._retry_after_s = retry_after_s
         self.admitted = 0
-        self.held_bytes = 0
+        self.held_bytes = 0  # in memory
+        self.spooled_bytes = 0  # on disk
 
     @contextmanager
     def admit(self, declared_bytes: int) -> Iterator[UploadTicket]:
         """Let one upload in (raises `ServerBusyError` when full) until the block ends."""
         if self.admitted >= self._capacity:
             raise self.busy()
-        ticket = UploadTicket(self)
+        ticket = UploadTicket(self, reserved_disk=declared_bytes)
         self.admitted += 1
         try:
-            ticket.hold(declared_bytes)
+            ticket.hold(memory=0, disk=0)
             yield ticket
         finally:
             self.admitted -= 1
-            self.held_bytes -= ticket.held
+            self.held_bytes -= ticket.memory
+            self.spooled_bytes -= ticket.disk
 
     def busy(self) -> ServerBusyError:
         return ServerBusyError(BUSY, retry_after_s=self._retry_after_s)
 
-    def grow(self, ticket: UploadTicket, total: int) -> None:
-        """Raise the ticket's hold to `total` bytes, or raise `ServerBusyError`."""
-        extra = total - ticket.held
-        if extra <= 0:
-            return
-        # One upload alone is always let in: the per-request limit bounds it already.
-        if self.held_bytes > ticket.held and self.held_bytes + extra > self._max_bytes:
+    def move_memory(self, ticket: UploadTicket, total: int) -> None:
+        """Set the ticket's memory hold to `total` bytes, or raise `ServerBusyError`."""
+        self.held_bytes += self._fit(self.held_bytes, ticket.memory, total, self._max_bytes)
+        ticket.memory = total
+
+    def move_disk(self, ticket: UploadTicket, total: int) -> None:
+        """Set the ticket's disk hold to `total` bytes, or raise `ServerBusyError`."""
+        self.spooled_bytes += self._fit(
+            self.spooled_bytes, ticket.disk, total, self._max_spool_bytes
+        )
+        ticket.disk = total
+
+    def _fit(self, held: int, mine: int, total: int, limit: int) -> int:
+        extra = total - mine
+        # One upload alone is always let in: the per-request limits bound it already.
+        if extra > 0 and held > mine and held + extra > limit:
             raise self.busy()
-        self.held_bytes += extra
-        ticket.held = total
+        return extra
 
     async def check(self, work: Callable[[], T]) -> T:
         """Run a photo check in one of the check threads (with the request's log context)."""
@@ -83,12 +107,16 @@ def _releasing(work: Callable[[], T]) -> T:
 
 
 class UploadTicket:
-    """One admitted upload: how many of its bytes it holds in memory."""
+    """One admitted upload: how many of its bytes it holds in memory and on disk."""
 
-    def __init__(self, admission: UploadAdmission) -> None:
+    def __init__(self, admission: UploadAdmission, *, reserved_disk: int) -> None:
         self._admission = admission
-        self.held = 0
+        self._reserved_disk = reserved_disk
+        self.memory = 0
+        self.disk = 0
 
-    def hold(self, total_bytes: int) -> None:
-        """Count the upload's bytes received so far (raises `ServerBusyError` over budget)."""
-        self._admission.grow(self, total_bytes)
+    def hold(self, memory: int, disk: int) -> None:
+        """Count the upload's bytes in memory and spooled now (raises `ServerBusyError` over a
+        budget). The disk hold never drops below what the upload declared."""
+        self._admission.move_memory(self, memory)
+        self._admission.move_disk(self, max(disk, self._reserved_disk))

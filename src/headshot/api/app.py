@@ -73,6 +73,7 @@ def create_app(services: Services) -> FastAPI:
         workers=limits.check_workers,
         queue=limits.check_queue,
         max_bytes=limits.max_inflight_bytes,
+        max_spool_bytes=limits.max_spool_bytes,
         retry_after_s=RETRY_BUSY_UPLOAD_S,
     )
     install_error_handlers(app)

@@ -1,14 +1,21 @@
 """Streaming multipart reading with limits enforced as bytes arrive.
 
-Files are kept in memory only (never spooled to a temporary file, which would put plaintext
-photos on disk), so the per-request limit bounds each request's memory and `on_received` lets the
-caller count the bytes against a server-wide budget. Any violation refuses the whole request.
+Each file part is written, as it arrives, into a body from the upload spool
+(`services.photos.UploadSpool`, `storage/spool.py`): kept in memory while small, else sealed into
+an encrypted temporary file, so memory does not grow with the size of uploads. `on_held` is told
+after every chunk how many bytes the upload holds in memory and on disk, so the caller can count
+them against server-wide budgets. Any violation refuses the whole request.
+
+`read_photo_files` is a context manager: every body it opened is discarded when the block ends,
+however it ends (a refusal, an error in a check, the client going away). Those checked before
+are discarded already, as soon as their check read them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,7 +23,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from headshot.domain.errors import InvalidInputError, PayloadTooLargeError
 from headshot.domain.filenames import display_filename
-from headshot.services.photos import IncomingFile
+from headshot.services.photos import IncomingFile, SpoolFile, UploadSpool
 from headshot.settings import UploadLimits
 
 if TYPE_CHECKING:  # the callbacks type exists for type checkers only
@@ -28,7 +35,7 @@ FIELD = "files"
 @dataclass
 class _Part:
     headers: dict[bytes, bytes] = field(default_factory=dict)
-    data: bytearray = field(default_factory=bytearray)
+    body: SpoolFile | None = None
     name: str = ""
     filename: str | None = None
 
@@ -45,10 +52,35 @@ def form_data_name(sent: str) -> str:
     return _FORM_ESCAPE.sub(lambda m: _FORM_ESCAPES[m.group()], sent)
 
 
+@dataclass(frozen=True)
+class ReceivedFiles:
+    """The files of one upload, each waiting in its body for the check."""
+
+    files: list[IncomingFile]
+    bodies: list[SpoolFile]
+
+    @property
+    def memory_bytes(self) -> int:
+        return sum(body.memory_bytes for body in self.bodies)
+
+    @property
+    def disk_bytes(self) -> int:
+        return sum(body.disk_bytes for body in self.bodies)
+
+    @property
+    def check_memory_bytes(self) -> int:
+        """Memory while checked: the files in memory, plus the largest spooled one read back
+        (the check reads one file at a time)."""
+        spooled = [body.size for body in self.bodies if body.disk_bytes]
+        return self.memory_bytes + max(spooled, default=0)
+
+
 class _Collector:
-    def __init__(self, limits: UploadLimits) -> None:
+    def __init__(self, limits: UploadLimits, spool: UploadSpool) -> None:
         self.limits = limits
+        self.spool = spool
         self.files: list[IncomingFile] = []
+        self.bodies: list[SpoolFile] = []  # every one opened, so that all can be discarded
         self._part = _Part()
         self._header_field = b""
         self._header_value = b""
@@ -82,12 +114,15 @@ class _Collector:
                 f"Send at most {self.limits.max_files_per_request} photos at a time.",
                 code="too_many_files",
             )
+        if self._part.name == FIELD:
+            self._part.body = self.spool.open()
+            self.bodies.append(self._part.body)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._part.name != FIELD:
+        body = self._part.body
+        if body is None:
             return  # other fields are ignored, so they cost no memory
-        self._part.data += data[start:end]
-        if len(self._part.data) > self.limits.max_file_bytes:
+        if body.size + (end - start) > self.limits.max_file_bytes:
             name = self._part.filename or "A file"
             raise PayloadTooLargeError(
                 f"{name} is larger than {_mb(self.limits.max_file_bytes)}. "
@@ -98,24 +133,52 @@ class _Collector:
                     "limit_bytes": self.limits.max_file_bytes,
                 },
             )
+        body.write(data[start:end])
 
     def on_part_end(self) -> None:
-        if self._part.name == FIELD:
+        body = self._part.body
+        if body is not None:
+            body.finish()
             filename = self._part.filename or f"photo-{len(self.files) + 1}"
-            self.files.append(IncomingFile(filename=filename, data=bytes(self._part.data)))
+            self.files.append(IncomingFile(filename=filename, body=body))
         self._part = _Part()
 
+    def discard(self) -> None:
+        for body in self.bodies:
+            body.discard()
 
+    @property
+    def held(self) -> ReceivedFiles:
+        return ReceivedFiles(files=list(self.files), bodies=list(self.bodies))
+
+
+@asynccontextmanager
 async def read_photo_files(
     chunks: AsyncIterator[bytes],
     *,
     content_type: str | None,
     limits: UploadLimits,
-    on_received: Callable[[int], None] | None = None,
-) -> list[IncomingFile]:
-    """Parse a multipart body with one or many `files` parts, enforcing every limit."""
+    spool: UploadSpool,
+    on_held: Callable[[int, int], None] | None = None,
+) -> AsyncIterator[ReceivedFiles]:
+    """Parse a multipart body with one or many `files` parts, enforcing every limit; the
+    bodies live until the block ends. `on_held(memory_bytes, disk_bytes)` follows each chunk."""
     boundary = _boundary(content_type)
-    collector = _Collector(limits)
+    collector = _Collector(limits, spool)
+    try:
+        await _receive(chunks, boundary, collector, limits, on_held)
+        yield collector.held
+    finally:
+        collector.discard()
+
+
+async def _receive(
+    chunks: AsyncIterator[bytes],
+    boundary: bytes,
+    collector: _Collector,
+    limits: UploadLimits,
+    on_held: Callable[[int, int], None] | None,
+) -> None:
     parser = MultipartParser(boundary, callbacks=_callbacks(collector))
     received = 0
     async for chunk in chunks:
@@ -127,23 +190,25 @@ async def read_photo_files(
                 code="too_large",
                 details={"limit_bytes": limits.max_request_bytes},
             )
-        if on_received is not None:
-            on_received(received)
         try:
+            # Spooled parts are sealed and written here, on the event loop: a chunk is at most
+            # a few segments, microseconds of AES-GCM and a write into the page cache.
             parser.write(chunk)
-        except (PayloadTooLargeError, InvalidInputError):
-            raise
+        except (PayloadTooLargeError, InvalidInputError, OSError):
+            raise  # limits, and the spool's own failures (a full disk is no malformed body)
         except Exception as exc:  # the parser's own errors: a malformed body
             raise InvalidInputError(
                 "The upload could not be read. Please try again.", code="malformed_upload"
             ) from exc
+        if on_held is not None:
+            held = collector.held
+            on_held(held.memory_bytes, held.disk_bytes)
     parser.finalize()
     if not collector.files:
         raise InvalidInputError(
             "No photos were received. Attach one or more files in the `files` field.",
             code="no_files",
         )
-    return collector.files
 
 
 def _boundary(content_type: str | None) -> bytes:

@@ -26,7 +26,7 @@ from headshot.services.key_schedule import ScheduledKeyRotation
 from headshot.services.maintenance import Maintenance
 from headshot.services.notify import Notifier
 from headshot.services.password_reset import PasswordReset
-from headshot.services.photos import Photos
+from headshot.services.photos import Photos, UploadSpool
 from headshot.services.product_metrics import ProductStats
 from headshot.services.provider_keys import ProviderKeys
 from headshot.services.queue import LateBoundQueue
@@ -55,6 +55,7 @@ class Services:
     api_tokens: ApiTokens
     sessions: Sessions
     photos: Photos
+    upload_spool: UploadSpool
     trainings: Trainings
     generations: Generations
     quotas: Quotas

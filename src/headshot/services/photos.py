@@ -32,10 +32,65 @@ from headshot.storage.scope import OwnerScope
 log = logging.getLogger(__name__)
 
 
+class UploadBody(Protocol):
+    """Where an uploaded file's bytes wait for their check: memory, or an encrypted spool file."""
+
+    def read(self) -> bytes: ...
+
+    def discard(self) -> None:
+        """Forget the bytes (and delete what held them); safe to call more than once."""
+        ...
+
+
+class SpoolFile(UploadBody, Protocol):
+    """An upload body being received: written as it arrives, then finished."""
+
+    @property
+    def size(self) -> int:
+        """Bytes received so far."""
+        ...
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes held in memory now."""
+        ...
+
+    @property
+    def disk_bytes(self) -> int:
+        """Bytes written to the spool file (ciphertext)."""
+        ...
+
+    def write(self, data: bytes) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class UploadSpool(Protocol):
+    """Makes the bodies uploads are received into (`storage/spool.py`)."""
+
+    def open(self) -> SpoolFile: ...
+
+
 @dataclass(frozen=True)
 class IncomingFile:
     filename: str
-    data: bytes
+    body: UploadBody
+
+    def take(self) -> bytes:
+        """The file's bytes, once: where they waited is emptied at once, so a spool file lives
+        no longer than until its check begins."""
+        try:
+            return self.body.read()
+        finally:
+            self.body.discard()
+
+
+@dataclass(frozen=True)
+class _Received:
+    """What is recorded of the file as sent: its display name and digest (duplicate checks)."""
+
+    filename: str
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -119,12 +174,19 @@ class Photos:
         started = self._timer()
         self.ensure_can_upload(principal, session_id)
         photo_id = new_id()
-        file = IncomingFile(display_filename(file.filename), file.data)
-        analysis = self._analyzer.analyze(file.data, filename=file.filename, photo_id=photo_id)
+        filename = display_filename(file.filename)
+        data = file.take()  # read here, in the check thread: one whole file at a time
+        analysis = self._analyzer.analyze(data, filename=filename, photo_id=photo_id)
         keys = self._store_blobs(principal.user_id, photo_id, analysis)
         try:
             return self._record(
-                principal, session_id, photo_id, file, analysis, keys, started=started
+                principal,
+                session_id,
+                photo_id,
+                _Received(filename, hashlib.sha256(data).hexdigest()),
+                analysis,
+                keys,
+                started=started,
             )
         except Exception:
             self._janitor.delete(principal.user_id, [k for k in keys.values() if k])
@@ -175,7 +237,7 @@ class Photos:
         principal: Principal,
         session_id: str,
         photo_id: str,
-        file: IncomingFile,
+        file: _Received,
         analysis: Analysis,
         keys: dict[str, str | None],
         *,
@@ -193,7 +255,7 @@ class Photos:
                 height=analysis.height,
                 mime=analysis.original_mime,
                 stored_bytes=len(analysis.original) if keys["original"] else 0,
-                sha256=hashlib.sha256(file.data).hexdigest(),
+                sha256=file.sha256,
                 report=analysis.report,
                 member=analysis.member,
                 original_key=keys["original"],

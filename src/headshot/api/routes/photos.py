@@ -56,13 +56,16 @@ async def upload_photos(
     photos = services.photos
     await run_in_threadpool(photos.ensure_can_upload, principal, session_id)
     with admission.admit(_declared_length(request)) as ticket:
-        files = await read_photo_files(
+        async with read_photo_files(
             request.stream(),
             content_type=request.headers.get("content-type"),
             limits=services.settings.uploads,
-            on_received=ticket.hold,
-        )
-        result = await admission.check(partial(photos.add_many, principal, session_id, files))
+            spool=services.upload_spool,
+            on_held=ticket.hold,
+        ) as received:
+            ticket.hold(memory=received.check_memory_bytes, disk=received.disk_bytes)
+            check = partial(photos.add_many, principal, session_id, received.files)
+            result = await admission.check(check)
     if not result.photos:
         first = result.rejections[0]
         status_code = 413 if any(r.status == 413 for r in result.rejections) else first.status
