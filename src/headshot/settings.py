@@ -78,6 +78,12 @@ class UploadLimits(BaseModel):
     check_queue: int = Field(
         16, ge=0, description="Uploads that may wait for a check; beyond that they get 503."
     )
+    check_max_wait_s: float = Field(
+        1.5,
+        gt=0,
+        description="Longest expected wait for a check (from the recent checks' average) at "
+        "which an upload is still let in; beyond it the upload gets 503 and is sent again.",
+    )
 
 
 class AuthSettings(BaseModel):

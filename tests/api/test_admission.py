@@ -3,6 +3,7 @@ byte budget, and 503 + Retry-After beyond them."""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import threading
 import time
@@ -24,7 +25,7 @@ from tests.api.photo_helpers import portrait_bytes
 API = "/api/v1"
 
 
-def _admission(**overrides: int) -> UploadAdmission:
+def _admission(max_wait_s: float = 1.5, **overrides: int) -> UploadAdmission:
     values = {
         "workers": 1,
         "queue": 1,
@@ -33,7 +34,7 @@ def _admission(**overrides: int) -> UploadAdmission:
         "retry_after_s": 3,
         **overrides,
     }
-    return UploadAdmission(**values)
+    return UploadAdmission(**values, max_wait_s=max_wait_s)
 
 
 def test_uploads_beyond_the_checks_and_their_queue_are_refused() -> None:
@@ -44,6 +45,30 @@ def test_uploads_beyond_the_checks_and_their_queue_are_refused() -> None:
         assert busy.value.retry_after_s == 3
     with admission.admit(0):
         assert admission.admitted == 1
+
+
+def test_uploads_are_let_in_only_while_their_expected_wait_is_short() -> None:
+    admission = _admission(workers=2, queue=50, max_wait_s=1.4)
+
+    async def checks(seconds: float, count: int) -> None:
+        for _ in range(count):
+            await admission.check(lambda: time.sleep(seconds))
+
+    anyio.run(checks, 0.3, 12)  # the running average follows the measured checks
+    assert 0.25 < admission.check_s < 0.45
+    admission.check_s = 0.3  # exactly, whatever this machine's sleep overshoot
+    with contextlib.ExitStack() as held:
+        for _ in range(10):  # two checking, eight waiting
+            held.enter_context(admission.admit(0))
+        assert admission.expected_wait_s() == pytest.approx(1.35)  # 9 ahead x 0.3 s / 2
+        held.enter_context(admission.admit(0))
+        with pytest.raises(ServerBusyError), admission.admit(0):
+            pass  # the twelfth would wait 1.5 s: refused at once, not queued
+    anyio.run(checks, 0.01, 30)  # faster checks (smaller photos) let more wait
+    with contextlib.ExitStack() as held:
+        for _ in range(30):
+            held.enter_context(admission.admit(0))
+    admission.close()
 
 
 def test_upload_bytes_in_memory_share_one_budget_but_one_upload_always_fits() -> None:

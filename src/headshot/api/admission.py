@@ -5,7 +5,9 @@ So checks run in `workers` long-lived threads of their own, apart from the defau
 that light requests such as readiness, gallery and status keep to themselves. Always the same
 few threads also bounds memory: each thread that decodes photos keeps a malloc arena with tens
 of MB of freed image buffers, and the default pool's 40 threads would each grow one. At most
-`queue` more uploads wait for a check thread.
+`queue` more uploads wait for a check thread, and only while the wait they would face, from the
+recent checks' running average, stays under `max_wait_s`: a person's photo is answered within
+about two seconds or refused at once, never left queued behind a crowd.
 
 Uploads share two server-wide byte budgets. Memory (`max_bytes`): the files kept in memory while
 they arrive (each up to the spool's memory limit, plus the unsealed tail of spooled ones), and,
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -30,6 +33,8 @@ from headshot.domain.errors import ServerBusyError
 from headshot.observability.memory import release_free_memory
 
 T = TypeVar("T")
+_FIRST_GUESS_S = 0.5  # a check of one phone photo on one core, until checks are measured
+_SMOOTHING = 0.2  # weight of the newest check in the running average
 BUSY = "Many photos are being checked right now. Yours will be sent again in a moment."
 
 
@@ -42,9 +47,13 @@ class UploadAdmission:
         max_bytes: int,
         max_spool_bytes: int,
         retry_after_s: int,
+        max_wait_s: float = 1.5,
     ) -> None:
         self._threads = ThreadPoolExecutor(workers, thread_name_prefix="photo-check")
+        self._workers = workers
         self._capacity = workers + queue
+        self._max_wait_s = max_wait_s
+        self.check_s = _FIRST_GUESS_S  # running average of one upload's check
         self._max_bytes = max_bytes
         self._max_spool_bytes = max_spool_bytes
         self._retry_after_s = retry_after_s
@@ -55,7 +64,7 @@ class UploadAdmission:
     @contextmanager
     def admit(self, declared_bytes: int) -> Iterator[UploadTicket]:
         """Let one upload in (raises `ServerBusyError` when full) until the block ends."""
-        if self.admitted >= self._capacity:
+        if self.admitted >= self._capacity or self.expected_wait_s() > self._max_wait_s:
             raise self.busy()
         ticket = UploadTicket(self, reserved_disk=declared_bytes)
         self.admitted += 1
@@ -66,6 +75,11 @@ class UploadAdmission:
             self.admitted -= 1
             self.held_bytes -= ticket.memory
             self.spooled_bytes -= ticket.disk
+
+    def expected_wait_s(self) -> float:
+        """How long one more upload would wait for a check thread, from the recent checks."""
+        ahead = self.admitted + 1 - self._workers
+        return max(0, ahead) * self.check_s / self._workers
 
     def busy(self) -> ServerBusyError:
         return ServerBusyError(BUSY, retry_after_s=self._retry_after_s)
@@ -92,7 +106,12 @@ class UploadAdmission:
     async def check(self, work: Callable[[], T]) -> T:
         """Run a photo check in one of the check threads (with the request's log context)."""
         context = contextvars.copy_context()
-        return await asyncio.wrap_future(self._threads.submit(context.run, _releasing, work))
+        started = time.monotonic()
+        try:
+            return await asyncio.wrap_future(self._threads.submit(context.run, _releasing, work))
+        finally:
+            took = time.monotonic() - started
+            self.check_s += _SMOOTHING * (took - self.check_s)
 
     def close(self) -> None:
         """Let the check threads end once their work is done."""

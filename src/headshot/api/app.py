@@ -75,6 +75,7 @@ def create_app(services: Services) -> FastAPI:
         max_bytes=limits.max_inflight_bytes,
         max_spool_bytes=limits.max_spool_bytes,
         retry_after_s=RETRY_BUSY_UPLOAD_S,
+        max_wait_s=limits.check_max_wait_s,
     )
     install_error_handlers(app)
     if services.settings.trusted_proxies:
