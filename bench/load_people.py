@@ -8,6 +8,10 @@ reader per person asks for the batch's readiness and the gallery every half seco
 each person then trains and generates one look (the offline studio engine). Prints
 JSON: errors (any answer other than 2xx and honoured 503s), busy answers, upload p50/p95, light
 request p50/p95, and the server's peak RSS.
+
+With `--worker REDIS_URL` the jobs run in a separate `headshot worker` process over that Redis
+(the scale-out layout, still on the embedded SQLite database and local files), and the worker's
+peak RSS is printed beside the web server's. The Redis database given is flushed first.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import json
 import os
 import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -156,6 +162,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=8)
     parser.add_argument("--photos", type=int, default=12)
     parser.add_argument("--train", action="store_true")
+    parser.add_argument("--worker", metavar="REDIS_URL", help="run jobs in a separate worker")
     args = parser.parse_args()
     photos = person_photos(args.photos) if args.train else phone_photos(args.photos)
     tally = Tally()
@@ -163,7 +170,18 @@ def main() -> None:
     os.environ.setdefault("HEADSHOT_AUTH__LOGIN_ADDRESS_ATTEMPTS", str(4 * args.people))
     with tempfile.TemporaryDirectory() as folder:
         port = free_port()
+        worker = None
+        if args.worker:
+            os.environ.update(HEADSHOT_REDIS_URL=args.worker, HEADSHOT_IN_PROCESS_WORKER="false")
+            import redis
+
+            redis.Redis.from_url(args.worker).flushdb()
         server, context = start_server(Path(folder), port)
+        if args.worker:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "headshot", "worker"],
+                env={**os.environ, "HEADSHOT_DATA_DIR": folder, "HEADSHOT_LOG_LEVEL": "WARNING"},
+            )
         base = f"https://localhost:{port}"
         try:
             started = time.perf_counter()
@@ -175,9 +193,12 @@ def main() -> None:
                     future.result()
             wall = time.perf_counter() - started
             rss = peak_rss_mb(server.pid)
+            worker_rss = peak_rss_mb(worker.pid) if worker is not None else None
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=60)
+            for process in (server, worker):
+                if process is not None:
+                    process.send_signal(signal.SIGTERM)
+                    process.wait(timeout=60)
     print(
         json.dumps(
             {
@@ -190,6 +211,7 @@ def main() -> None:
                 "upload": _percentiles(tally.uploads),
                 "readiness_and_gallery": _percentiles(tally.light),
                 "server_peak_rss_mb": round(rss),
+                **({"worker_peak_rss_mb": round(worker_rss)} if worker_rss is not None else {}),
             }
         )
     )
