@@ -55,7 +55,8 @@ def test_round_trip_and_layout(size: int, segments: int) -> None:
     assert len(sealed) == sealed_size(size) == HEADER_BYTES + size + segments * TAG_BYTES
     assert sealed[:4] == b"HSE1"
     assert decrypt_bytes(key, sealed, associated_data=AAD) == data
-    assert not data or data[:32] not in sealed
+    # A byte or two of plaintext turns up in random ciphertext by chance; 16 bytes never do.
+    assert len(data) < 16 or data[:32] not in sealed
 
 
 @pytest.mark.parametrize("piece", [1, 7, 1000, SEGMENT_BYTES + 3, 10 * SEGMENT_BYTES])
