@@ -52,29 +52,35 @@ def bind_jobs(huey: Huey, services: Services) -> BoundTasks[Services]:
 
 
 def _run_training(services: Services, training_id: str) -> None:
-    # The lease lets another worker resume the job within seconds if this one dies mid-step.
-    with services.job_leases.hold("training", training_id) as held:
+    runs, queue = services.training_runs, services.queue
+    _run_step(services, "training", training_id, runs.run, queue.run_training)
+
+
+def _run_generation(services: Services, generation_id: str) -> None:
+    runs, queue = services.generation_runs, services.queue
+    _run_step(services, "generation", generation_id, runs.run, queue.run_generation)
+
+
+def _run_step(
+    services: Services,
+    kind: str,
+    job_id: str,
+    run: Callable[[str], object],
+    enqueue: Callable[..., object],
+) -> None:
+    """One step of a job under its lease, which lets another worker resume the job within
+    seconds if this one dies mid-step."""
+    with services.job_leases.hold(kind, job_id) as held:
         if held:
             try:
-                services.training_runs.run(training_id)
+                run(job_id)
             finally:
                 release_free_memory()  # a local step's images are gone: give the pages back
             return
     # A step of this job runs elsewhere right now (a webhook and a poll at once, say): run this
     # one after it rather than beside it, and rather than drop it (the running step may have
     # just asked for it).
-    services.queue.run_training(training_id, delay_s=services.settings.jobs.heartbeat_s)
-
-
-def _run_generation(services: Services, generation_id: str) -> None:
-    with services.job_leases.hold("generation", generation_id) as held:
-        if held:
-            try:
-                services.generation_runs.run(generation_id)
-            finally:
-                release_free_memory()
-            return
-    services.queue.run_generation(generation_id, delay_s=services.settings.jobs.heartbeat_s)
+    enqueue(job_id, delay_s=services.settings.jobs.heartbeat_s)
 
 
 def _end_training(services: Services, args: tuple[Any, ...], error: BaseException) -> None:
