@@ -52,18 +52,20 @@ def person_matte(rgb: NDArray[np.uint8], *, coarse: F32, valid: F32, face: FaceR
 
 
 def _closed_form_estimate(image: F32, coarse: F32) -> F32:
-    """Alpha solved by closed-form matting (Levin et al., through pymatting) in the uncertain
-    band along the coarse edge, at `_GUIDE_WIDTH`: inside and outside the band the coarse mask
-    decides. Each pixel's alpha follows the local colour model of its neighbourhood, so hair
-    and jaw edges take the photo's own edges and the old backdrop is left out."""
+    """Alpha solved by closed-form matting (Levin et al., `matting.closed_form_alpha`) in the
+    uncertain band along the coarse edge, at `_GUIDE_WIDTH`: inside and outside the band the
+    coarse mask decides. Each pixel's alpha follows the local colour model of its
+    neighbourhood, so hair and jaw edges take the photo's own edges and the old backdrop is left
+    out."""
     import cv2
-    from pymatting import estimate_alpha_cf
+
+    from headshot.engines.studio.matting import closed_form_alpha
 
     height, width = coarse.shape
     size = (_GUIDE_WIDTH, max(1, round(height * _GUIDE_WIDTH / width)))
-    # Resampling can overshoot 1.0 by a rounding error, which pymatting refuses with a warning.
-    small = np.clip(cv2.resize(image, size, interpolation=cv2.INTER_AREA), 0.0, 1.0)
-    small = small.astype(np.float64)
+    # Resampling can overshoot 1.0 by a rounding error.
+    resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    small = np.asarray(np.clip(resized, 0.0, 1.0), dtype=np.float64)
     # The coarse mask's wide ramp would leave a smudge; its mid-line is where the edge is.
     firm = _smoothstep(
         np.asarray(cv2.resize(coarse, size, interpolation=cv2.INTER_AREA)), 0.35, 0.65
@@ -75,7 +77,7 @@ def _closed_form_estimate(image: F32, coarse: F32) -> F32:
     trimap[cv2.dilate(solid, kernel) == 0] = 0.0
     if not (trimap == 1.0).any() or not (trimap == 0.0).any():
         return np.asarray(cv2.resize(firm, (width, height)), dtype=np.float32)
-    solved = estimate_alpha_cf(small, trimap, cg_kwargs={"maxiter": _CG_ITERATIONS})
+    solved = closed_form_alpha(small, trimap, max_iterations=_CG_ITERATIONS)
     alpha = np.clip(np.asarray(solved, dtype=np.float32), 0.0, 1.0)
     return np.asarray(
         cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR), np.float32
@@ -132,12 +134,13 @@ def _coefficients(image: F32, target: F32, *, radius: int, eps: float) -> tuple[
 
 
 def foreground_colours(rgb: NDArray[np.uint8], alpha: F32) -> NDArray[np.uint8]:
-    """The person's colours under a partial alpha, freed of the old backdrop: pymatting's
-    multi-level foreground estimation (Germer et al.) solves I = aF + (1 - a)B with smooth F and
-    B. Edge colours are smooth, so it runs at up to `_FOREGROUND_WIDTH`; solid pixels keep the
-    photo's own colours at full detail."""
+    """The person's colours under a partial alpha, freed of the old backdrop: multi-level
+    foreground estimation (Germer et al., `matting.multilevel_foreground`) solves
+    I = aF + (1 - a)B with smooth F and B. Edge colours are smooth, so it runs at up to
+    `_FOREGROUND_WIDTH`; solid pixels keep the photo's own colours at full detail."""
     import cv2
-    from pymatting import estimate_foreground_ml
+
+    from headshot.engines.studio.matting import multilevel_foreground
 
     image = rgb.astype(np.float32) / 255.0
     height, width = alpha.shape
@@ -146,7 +149,7 @@ def foreground_colours(rgb: NDArray[np.uint8], alpha: F32) -> NDArray[np.uint8]:
     small_image = np.clip(cv2.resize(image, size, interpolation=cv2.INTER_AREA), 0.0, 1.0)
     small_alpha = np.clip(cv2.resize(alpha, size, interpolation=cv2.INTER_AREA), 0.0, 1.0)
     solved = np.asarray(
-        estimate_foreground_ml(small_image.astype(np.float64), small_alpha.astype(np.float64)),
+        multilevel_foreground(small_image.astype(np.float64), small_alpha.astype(np.float64)),
         dtype=np.float32,
     )
     edge = np.asarray(cv2.resize(solved, (width, height), interpolation=cv2.INTER_LINEAR))
