@@ -20,7 +20,12 @@ from headshot.engines.protocol import (
 from headshot.engines.studio import selection
 from headshot.engines.studio.edges import edge_deviation
 from headshot.engines.studio.models import StudioModels
-from headshot.engines.studio.package import read_manifest, read_portrait, write_package
+from headshot.engines.studio.package import (
+    pack_portrait,
+    read_manifest,
+    read_portrait,
+    write_package,
+)
 from headshot.engines.studio.portrait import Portrait, make_portrait
 from headshot.engines.studio.render import BACKGROUNDS, LIGHTINGS, Rendered, encode_jpeg, render
 
@@ -72,13 +77,14 @@ class StudioEngine:
         chosen = selection.choose(candidates, limit=self._max_portraits + _SPARE)
         if not chosen:
             raise EngineRejectedError(MSG_NO_PHOTO, details={"unusable": unusable})
-        portraits = [make_portrait(c, models=self._models) for c in chosen]
+        # Packed one by one: a portrait's arrays are freed before the next is cut out.
+        portraits = [pack_portrait(make_portrait(c, models=self._models)) for c in chosen]
         portraits.sort(key=lambda p: p.score, reverse=True)
         kept = portraits[: self._max_portraits]
         metadata = {
             "engine": self.name,
             "job_id": request.job_id,
-            "sources": [p.name for p in kept],
+            "sources": [p.entry["source"] for p in kept],
             "unusable": unusable,
         }
         package = write_package(kept, metadata=metadata)
