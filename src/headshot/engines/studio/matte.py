@@ -148,14 +148,18 @@ def foreground_colours(rgb: NDArray[np.uint8], alpha: F32) -> NDArray[np.uint8]:
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small_image = np.clip(cv2.resize(image, size, interpolation=cv2.INTER_AREA), 0.0, 1.0)
     small_alpha = np.clip(cv2.resize(alpha, size, interpolation=cv2.INTER_AREA), 0.0, 1.0)
-    solved = np.asarray(
-        multilevel_foreground(small_image.astype(np.float64), small_alpha.astype(np.float64)),
-        dtype=np.float32,
+    solved = multilevel_foreground(
+        np.asarray(small_image, np.float32), np.asarray(small_alpha, np.float32)
     )
     edge = np.asarray(cv2.resize(solved, (width, height), interpolation=cv2.INTER_LINEAR))
     keep = _smoothstep(alpha, 0.9, 0.995)[..., None]
-    out = np.clip(keep * image + (1.0 - keep) * edge, 0.0, 1.0)
-    return np.asarray(np.round(out * 255.0), dtype=np.uint8)
+    # keep * image + (1 - keep) * edge, in place: at full size each temporary is ~16 MB.
+    image -= edge
+    image *= keep
+    image += edge
+    np.clip(image, 0.0, 1.0, out=image)
+    image *= 255.0
+    return np.asarray(np.round(image), dtype=np.uint8)
 
 
 def _without_bumps(alpha: F32, *, face: FaceRegion) -> F32:

@@ -9,6 +9,7 @@ bound cannot afford. Here the same equations are written as array operations."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,7 +19,7 @@ F32 = NDArray[np.float32]
 
 _WINDOW = 9  # pixels in a 3x3 window, the closed-form model's local neighbourhood
 _WINDOW_OFFSETS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
-_CHUNK_WINDOWS = 16384  # windows whose 9x9 blocks are built at once (about 11 MB each chunk)
+_CHUNK_WINDOWS = 4096  # windows whose 9x9 blocks are built at once (about 3 MB a chunk)
 _RIDGE = 1e-9  # keeps the system definite should a region of unknowns touch no known pixel
 
 
@@ -41,30 +42,25 @@ def closed_form_alpha(
     count = int(unknown.sum())
     slot = np.full(height * width, -1, dtype=np.int32)
     slot[unknown.ravel()] = np.arange(count, dtype=np.int32)
-    rows: list[NDArray[np.int32]] = []
-    cols: list[NDArray[np.int32]] = []
-    values: list[F64] = []
+    # Summed chunk by chunk, so only one chunk's 81 entries per window exist at a time (all of
+    # them at once took ~100 MB for a typical band; summed, a row holds about 25).
+    system = diags(np.full(count, _RIDGE), format="csr")
     rhs = np.zeros(count)
     known_alpha = alpha.ravel()
     for members, weights in _laplacian_blocks(image, unknown, epsilon):
-        row_slot = np.broadcast_to(slot[members][:, :, None], weights.shape)
-        col_slot = np.broadcast_to(slot[members][:, None, :], weights.shape)
-        col_pixel = np.broadcast_to(members[:, None, :], weights.shape)
+        member_slot = slot[members]
+        row_slot = np.broadcast_to(member_slot[:, :, None], weights.shape)
+        col_slot = np.broadcast_to(member_slot[:, None, :], weights.shape)
         row_unknown = row_slot >= 0
         both = row_unknown & (col_slot >= 0)
-        rows.append(row_slot[both])
-        cols.append(col_slot[both])
-        values.append(weights[both])
+        block = coo_matrix((weights[both], (row_slot[both], col_slot[both])), shape=(count, count))
+        system = system + block.tocsr()
         # A known neighbour's alpha moves to the right-hand side.
         fixed = row_unknown & (col_slot < 0)
+        col_pixel = np.broadcast_to(members[:, None, :], weights.shape)
         rhs -= np.bincount(
             row_slot[fixed], weights=weights[fixed] * known_alpha[col_pixel[fixed]], minlength=count
         )
-    system = coo_matrix(
-        (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(count, count),
-    ).tocsr()
-    system = system + _RIDGE * diags(np.ones(count))
     jacobi = diags(1.0 / system.diagonal())
     start = np.clip(trimap.ravel()[unknown.ravel()], 0.0, 1.0)
     solved, _ = cg(system, rhs, x0=start, rtol=1e-7, atol=0.0, maxiter=max_iterations, M=jacobi)
@@ -103,118 +99,118 @@ def _laplacian_blocks(
 
 
 def multilevel_foreground(
-    image: F64,
-    alpha: F64,
+    image: NDArray[np.floating[Any]],
+    alpha: NDArray[np.floating[Any]],
     *,
     regularization: float = 1e-5,
     gradient_weight: float = 1.0,
     small_iterations: int = 10,
     big_iterations: int = 2,
     small_size: int = 32,
-) -> F64:
+) -> F32:
     """Foreground colours F (RGB, 0..1) with I = alpha F + (1 - alpha) B, F and B smooth except
     where alpha changes. Solved coarse to fine: each level starts from the one below, scaled up,
     and relaxes it a few times (red-black Gauss-Seidel: half the pixels from their neighbours,
-    then the other half), each pixel solving its own 2x2 system per colour channel."""
+    then the other half), each pixel solving its own 2x2 system per colour channel.
+
+    Single precision and channels first (each per-pixel factor multiplies contiguous planes);
+    F and B travel as one 6-plane array, and a level's buffers are allocated once."""
     height, width, _ = image.shape
-    # Single precision: edge colours need no more, and it halves the memory traffic.
-    pixels = np.asarray(image, dtype=np.float32)
+    planes = np.ascontiguousarray(np.asarray(image, dtype=np.float32).transpose(2, 0, 1))
     opacity = np.asarray(alpha, dtype=np.float32)
-    fore = np.empty((1, 1, 3), np.float32)
-    back = np.empty((1, 1, 3), np.float32)
-    fore[:] = _mean_colour(pixels, opacity > 0.9)
-    back[:] = _mean_colour(pixels, opacity < 0.1)
+    both = np.empty((6, 1, 1), np.float32)
+    both[:3, 0, 0] = _mean_colour(planes, opacity > 0.9)
+    both[3:, 0, 0] = _mean_colour(planes, opacity < 0.1)
     levels = max(1, int(np.ceil(np.log2(max(width, height)))))
     for level in range(levels + 1):
         size = (round(height ** (level / levels)), round(width ** (level / levels)))
-        level_image = _nearest(pixels, size)
-        level_alpha = _nearest(opacity, size)
-        fore, back = _nearest(fore, size), _nearest(back, size)
         small = size[0] <= small_size and size[1] <= small_size
-        iterations = small_iterations if small else big_iterations
-        fore, back = _relax(
-            level_image,
-            level_alpha,
-            fore,
-            back,
-            iterations=iterations,
+        both = _relax(
+            _nearest(planes, size),
+            _nearest(opacity[None], size)[0],
+            _nearest(both, size),
+            iterations=small_iterations if small else big_iterations,
             regularization=regularization,
             gradient_weight=gradient_weight,
         )
-    return np.asarray(fore, dtype=np.float64)
+    return np.ascontiguousarray(both[:3].transpose(1, 2, 0))
 
 
 def _relax(
-    image: F32,
+    planes: F32,
     alpha: F32,
-    fore: F32,
-    back: F32,
+    both: F32,
     *,
     iterations: int,
     regularization: float,
     gradient_weight: float,
-) -> tuple[F32, F32]:
-    # Channels first, so that every per-pixel factor broadcasts over contiguous planes.
-    height, width = alpha.shape
-    padded = np.empty((6, height + 2, width + 2), np.float32)
-    padded_alpha = _replicate_border(alpha[None], np.empty((1, height + 2, width + 2), np.float32))
-    # How strongly each of a pixel's four neighbours pulls on it (an edge pixel's missing
-    # neighbour is itself): little across an alpha edge, where the colours may change.
-    pulls = [
-        regularization + gradient_weight * np.abs(alpha - padded_alpha[0][rows, columns])
-        for rows, columns in _NEIGHBOURS
-    ]
+) -> F32:
+    """`both` (F then B, 6 planes) relaxed `iterations` times in place, and returned."""
+    neighbour = np.empty_like(alpha)
+    pulls = []
+    for direction in _DIRECTIONS:
+        # How strongly each neighbour pulls on a pixel: little across an alpha edge, where the
+        # colours may change.
+        _shifted(alpha, direction, out=neighbour)
+        pulls.append(regularization + gradient_weight * np.abs(alpha - neighbour))
     pull = sum(pulls)
     # Per pixel and channel, with a = alpha and w the pulls:
     # [[a00, a01], [a01, a11]] (F, B) = (a I + sum w F_n, (1 - a) I + sum w B_n).
     a00, a11, a01 = alpha * alpha + pull, (1 - alpha) * (1 - alpha) + pull, alpha * (1 - alpha)
     inverse_det = 1.0 / (a00 * a11 - a01 * a01)
-    planes = image.transpose(2, 0, 1)
-    data = np.concatenate([alpha * planes, (1 - alpha) * planes])
-    both = np.ascontiguousarray(np.concatenate([fore, back], axis=2).transpose(2, 0, 1))
-    red = np.add.outer(np.arange(height), np.arange(width)) % 2 == 0
+    beta = 1 - alpha
+    red = (np.arange(alpha.shape[0])[:, None] + np.arange(alpha.shape[1])[None, :]) % 2 == 0
+    b = np.empty_like(both)
+    term = np.empty_like(both)
     for _ in range(iterations):
         for half in (red, ~red):
-            _replicate_border(both, padded)
-            b = data.copy()
-            for weight, (rows, columns) in zip(pulls, _NEIGHBOURS, strict=True):
-                b += weight * padded[:, rows, columns]
-            b0, b1 = b[:3], b[3:]
-            solved = np.concatenate([a11 * b0 - a01 * b1, a00 * b1 - a01 * b0])
-            both = np.where(half, np.clip(solved * inverse_det, 0.0, 1.0), both)
-    out = both.transpose(1, 2, 0)
-    return out[..., :3], out[..., 3:]
+            np.multiply(alpha, planes, out=b[:3])
+            np.multiply(beta, planes, out=b[3:])
+            for weight, direction in zip(pulls, _DIRECTIONS, strict=True):
+                _shifted(both, direction, out=term)
+                term *= weight
+                b += term
+            np.multiply(a11, b[:3], out=term[:3])
+            term[:3] -= a01 * b[3:]
+            np.multiply(a00, b[3:], out=term[3:])
+            term[3:] -= a01 * b[:3]
+            term *= inverse_det
+            np.clip(term, 0.0, 1.0, out=term)
+            np.copyto(both, term, where=half)
+    return both
 
 
-def _replicate_border(planes: F32, padded: F32) -> F32:
-    """`planes` (channels first) into `padded`, one pixel larger all round, edges repeated."""
-    padded[:, 1:-1, 1:-1] = planes
-    padded[:, 0, 1:-1] = planes[:, 0]
-    padded[:, -1, 1:-1] = planes[:, -1]
-    padded[:, :, 0] = padded[:, :, 1]
-    padded[:, :, -1] = padded[:, :, -2]
-    return padded
+_DIRECTIONS = ("left", "right", "up", "down")
 
 
-# Slices of a once-padded image giving each pixel's left, right, upper and lower neighbour.
-_NEIGHBOURS = [
-    (slice(1, -1), slice(0, -2)),
-    (slice(1, -1), slice(2, None)),
-    (slice(0, -2), slice(1, -1)),
-    (slice(2, None), slice(1, -1)),
-]
+def _shifted(values: F32, direction: str, *, out: F32) -> F32:
+    """Each pixel's neighbour to the `direction` (over the last two axes) written into `out`;
+    at the border, where there is none, the pixel itself."""
+    if direction == "left":
+        out[..., 1:] = values[..., :-1]
+        out[..., 0] = values[..., 0]
+    elif direction == "right":
+        out[..., :-1] = values[..., 1:]
+        out[..., -1] = values[..., -1]
+    elif direction == "up":
+        out[..., 1:, :] = values[..., :-1, :]
+        out[..., 0, :] = values[..., 0, :]
+    else:
+        out[..., :-1, :] = values[..., 1:, :]
+        out[..., -1, :] = values[..., -1, :]
+    return out
 
 
-def _nearest(values: F32, size: tuple[int, int]) -> F32:
-    """`values` resampled to `size` (rows, columns) by nearest neighbour, in integer steps so
-    that every level of the pyramid lines up with the one below."""
-    rows = np.arange(size[0]) * values.shape[0] // size[0]
-    columns = np.arange(size[1]) * values.shape[1] // size[1]
-    return np.asarray(values[rows][:, columns], dtype=np.float32)
+def _nearest(planes: F32, size: tuple[int, int]) -> F32:
+    """`planes` (channels first) resampled to `size` (rows, columns) by nearest neighbour, in
+    integer steps so that every level of the pyramid lines up with the one below."""
+    rows = np.arange(size[0]) * planes.shape[1] // size[0]
+    columns = np.arange(size[1]) * planes.shape[2] // size[1]
+    return np.ascontiguousarray(planes[:, rows][:, :, columns], dtype=np.float32)
 
 
-def _mean_colour(image: F32, where: NDArray[np.bool_]) -> F32:
+def _mean_colour(planes: F32, where: NDArray[np.bool_]) -> F32:
     """The mean colour over `where`, or mid-grey where it is empty."""
     if not where.any():
         return np.full(3, 0.5, np.float32)
-    return np.asarray(image[where].mean(axis=0), dtype=np.float32)
+    return np.asarray(planes[:, where].mean(axis=1), dtype=np.float32)
