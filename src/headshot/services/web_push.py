@@ -18,7 +18,6 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from py_vapid import Vapid02
-from pywebpush import WebPushException, webpush
 from sqlalchemy import delete, select
 
 from headshot.domain.errors import InvalidInputError
@@ -89,6 +88,10 @@ class WebPush:
         return delivered
 
     def _send(self, target: tuple[str, str, str, str], data: str) -> int:
+        # Imported on first send: pywebpush brings requests and its HTTP stack (~15 MB) into
+        # every server process, most of which never send a push.
+        from pywebpush import WebPushException, webpush
+
         subscription_id, endpoint, p256dh, auth = target
         try:
             webpush(
