@@ -105,10 +105,7 @@ class WebPush:
         except WebPushException as exc:
             status = exc.response.status_code if exc.response is not None else None
             if status in GONE:
-                with self._db.transaction() as db:
-                    db.execute(
-                        delete(PushSubscription).where(PushSubscription.id == subscription_id)
-                    )
+                self._drop(subscription_id)
                 return 0
             log.warning("a push service refused a notice (status %s)", status)
             return 0

@@ -34,7 +34,10 @@ class PackedPortrait:
     photo: bytes  # JPEG of the foreground
     matte: bytes  # 8-bit PNG of the alpha
     entry: dict[str, Any]  # its manifest entry, less the member names
-    score: float
+
+    @property
+    def score(self) -> float:
+        return float(self.entry["score"])
 
 
 def pack_portrait(portrait: Portrait) -> PackedPortrait:
@@ -42,7 +45,6 @@ def pack_portrait(portrait: Portrait) -> PackedPortrait:
         photo=_jpeg(portrait.foreground),
         matte=_png(portrait.alpha),
         entry=_entry(portrait),
-        score=portrait.score,
     )
 
 
