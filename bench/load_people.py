@@ -2,7 +2,7 @@
 
 Run: `uv run python bench/load_people.py --people N [--photos 12] [--train]`. Each person signs
 up, consents, creates a batch and uploads its photos two at a time (as the web app's queue
-does, sending a photo again after `Retry-After` when the server answers 503), while a light
+does), sending any request again after `Retry-After` when the server answers 503, while a light
 reader per person asks for the batch's readiness and the gallery every half second. With
 `--train` the photos are distinct shared photos of one person (a set that can be trained on) and
 each person then trains and generates one look (the offline studio engine). Prints
@@ -60,13 +60,21 @@ def person(
     base: str, context: Any, number: int, photos: list[bytes], tally: Tally, train: bool
 ) -> None:
     with httpx.Client(base_url=base, verify=context, timeout=120) as client:
-        email = f"p{number}@example.com"
-        client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
-        login = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        account = {"email": f"p{number}@example.com", "password": PASSWORD}
+        if _admitted(client, "POST", "/api/v1/auth/register", tally, json=account) is None:
+            return
+        login = _admitted(client, "POST", "/api/v1/auth/login", tally, json=account)
+        if login is None:
+            return
         client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
         client.cookies.clear()
-        client.post("/api/v1/me/consent", json={"biometric_processing": True})
-        session = client.post("/api/v1/sessions", json={"name": "load"}).json()["id"]
+        consent = {"biometric_processing": True}
+        if _admitted(client, "POST", "/api/v1/me/consent", tally, json=consent) is None:
+            return
+        created = _admitted(client, "POST", "/api/v1/sessions", tally, json={"name": "load"})
+        if created is None:
+            return
+        session = created.json()["id"]
         done = threading.Event()
         reader = threading.Thread(target=_read_lightly, args=(client, session, tally, done))
         reader.start()
@@ -78,6 +86,29 @@ def person(
         finally:
             done.set()
             reader.join()
+
+
+def _admitted(
+    client: httpx.Client, method: str, url: str, tally: Tally, **request: Any
+) -> httpx.Response | None:
+    """The answer to a request sent again after each 503's Retry-After, as the web app does.
+
+    Any other answer that is not 2xx is counted as an error (with its status and path) and
+    gives None; so does a request the server never admits.
+    """
+    for _ in range(30):
+        answer = client.request(method, url, **request)
+        if answer.status_code == 503:
+            with tally.lock:
+                tally.busy += 1
+            time.sleep(float(answer.headers.get("Retry-After", "1")))
+            continue
+        if not answer.is_success:
+            tally.error(f"{method} {url.split('/')[3]} {answer.status_code}")
+            return None
+        return answer
+    tally.error(f"{method} {url.split('/')[3]} never admitted")
+    return None
 
 
 def _upload(client: httpx.Client, session: str, item: tuple[int, bytes], tally: Tally) -> None:
@@ -108,18 +139,17 @@ def _read_lightly(client: httpx.Client, session: str, tally: Tally, done: thread
 
 
 def _train_and_generate(client: httpx.Client, session: str, tally: Tally) -> None:
-    training = client.post(f"/api/v1/sessions/{session}/trainings", json={})
-    if training.status_code != 202:
-        tally.error(f"training {training.status_code}")
+    training = _admitted(client, "POST", f"/api/v1/sessions/{session}/trainings", tally, json={})
+    if training is None:
         return
     model = _wait(client, f"/api/v1/trainings/{training.json()['id']}")
     if model is None:
         tally.error("training did not finish")
         return
     look = {"background": "studio-grey", "attire": "as-is", "lighting": "soft-studio"}
-    generation = client.post("/api/v1/generations", json={"model_id": model, "looks": [look]})
-    if generation.status_code != 202:
-        tally.error(f"generation {generation.status_code}")
+    looks = {"model_id": model, "looks": [look]}
+    generation = _admitted(client, "POST", "/api/v1/generations", tally, json=looks)
+    if generation is None:
         return
     if _wait(client, f"/api/v1/generations/{generation.json()['id']}") is None:
         tally.error("generation did not finish")

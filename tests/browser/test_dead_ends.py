@@ -12,6 +12,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from headshot.services.secrets import HASHING_BUSY
 from tests.browser.conftest import Server, check_screen, shot
 from tests.browser.test_journey import GOOD, PASSWORD, new_batch, sign_up
 
@@ -224,3 +225,27 @@ def test_busy_server_keeps_the_photo_queued_until_it_is_accepted(
     expect(page.get_by_role("button", name="Retry now")).to_be_hidden()
     page.reload()
     expect(page.get_by_role("article", name=re.compile("^Photo "))).to_have_count(1)
+
+
+def test_a_busy_sign_up_says_why_and_the_next_try_goes_through(
+    server: Server, phone: Callable[[], Any]
+) -> None:
+    """Password hashing is bounded, so many sign-ins at once get 503 "busy": the person reads the
+    server's own sentence (not "the server had a problem"), and tapping again works."""
+    page = phone().new_page()
+    page.goto(server.url)
+    busy = {"error": {"code": "busy", "message": HASHING_BUSY, "details": {"retry_after_s": 2}}}
+    register = re.compile(r"/api/v1/auth/register$")
+    page.route(
+        register,
+        lambda route: route.fulfill(status=503, headers={"Retry-After": "2"}, json=busy),
+        times=1,
+    )
+    page.get_by_label("Email").fill("busy-sign-up@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_contain_text(HASHING_BUSY)
+    expect(page.get_by_role("alert")).not_to_contain_text("had a problem")
+    check_screen(page, "sign-up while busy")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Your photos, your say")).to_be_visible()

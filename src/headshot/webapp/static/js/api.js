@@ -30,7 +30,9 @@ function plainMessage(status, code, message, details) {
     const field = details.fields.map((f) => f.field.split(".").pop()).find((name) => FIELD_WORDS[name]);
     if (field) return FIELD_WORDS[field];
   }
-  if (status >= 500) return "The server had a problem. Please try again in a moment.";
+  // A busy server (503, code "busy") says what is happening and when to try again; other
+  // server errors are not worth explaining.
+  if (status >= 500 && code !== "busy") return "The server had a problem. Please try again in a moment.";
   return message;
 }
 
