@@ -4,6 +4,8 @@ and `Retry-After` when full."""
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from starlette.requests import ClientDisconnect
 
 from headshot.api.admission import UploadTicket
 from headshot.api.app import create_app
+from headshot.api.errors import OUT_OF_SPACE, is_out_of_space
 from headshot.api.uploads import read_photo_files
 from headshot.domain.errors import InvalidInputError, PayloadTooLargeError
 from headshot.services.container import Services
@@ -191,6 +194,55 @@ def test_spool_files_are_gone_after_an_error_in_the_check(
         assert admission.held_bytes == 0 and admission.spooled_bytes == 0
     assert len(spool.paths) == 2, "both were spooled; the second never reached its check"
     assert not any(path.exists() for path in spool.paths)
+
+
+class FullDiskBody(RecordingBody):
+    """Test double: a spooled body on a disk that fills up once it holds 1 MB."""
+
+    def write(self, data: bytes) -> None:
+        if self.size + len(data) > 1024 * 1024:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        super().write(data)
+
+
+def test_a_full_disk_answers_507_in_plain_words_and_keeps_nothing(
+    spooling: Callable[..., tuple[Services, RecordingSpool]],
+    big_photo: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    services, spool = spooling()
+    monkeypatch.setattr(
+        spool, "open", lambda: FullDiskBody(spool.spool.open(), spool.on_disk), raising=False
+    )
+    app = create_app(services)
+    with _client(app, raise_server_exceptions=False) as client:
+        headers = sign_up(client, "full-disk@example.com")
+        session = client.post(f"{API}/sessions", json={}, headers=headers).json()["id"]
+        photos = f"{API}/sessions/{session}/photos"
+        parts = [("files", ("big.jpg", big_photo, "image/jpeg"))]
+        response = client.post(photos, files=parts, headers=headers)
+        assert response.status_code == 507, response.text
+        error = response.json()["error"]
+        assert error["code"] == "out_of_space" and error["message"] == OUT_OF_SPACE
+        assert "No space" not in response.text
+        assert app.state.admission.held_bytes == 0 and app.state.admission.spooled_bytes == 0
+        assert client.get(photos, headers=headers).json()["photos"] == []
+    assert _spool_folder(services) == []
+
+
+def test_a_full_database_or_disk_is_told_apart_from_other_errors() -> None:
+    full_sqlite = sqlite3.OperationalError("database or disk is full")
+    full_sqlite.sqlite_errorcode = sqlite3.SQLITE_FULL
+    try:
+        try:
+            raise full_sqlite
+        except sqlite3.OperationalError as error:
+            raise RuntimeError("wrapped by the database layer") from error
+    except RuntimeError as wrapped:
+        assert is_out_of_space(wrapped)
+    assert is_out_of_space(OSError(errno.EDQUOT, "Disk quota exceeded"))
+    assert not is_out_of_space(OSError(errno.EACCES, "Permission denied"))
+    assert not is_out_of_space(sqlite3.OperationalError("database is locked"))
 
 
 def test_leftover_spool_files_are_deleted_at_start(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -73,7 +75,34 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message)
 
 
+OUT_OF_SPACE = (
+    "The server has run out of storage space, so this was not saved. Please try again later."
+)
+_POSTGRES_DISK_FULL = "53100"
+
+
+def is_out_of_space(exc: BaseException) -> bool:
+    """Whether a full disk (or quota) caused `exc`: a file write, SQLite or PostgreSQL."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if getattr(cause, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        if getattr(cause, "sqlstate", None) == _POSTGRES_DISK_FULL:
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if is_out_of_space(exc):
+        # Neither the request's fault nor a bug: the operator has to free space, and the
+        # person is told plainly instead of "something went wrong".
+        log.error("storage full on %s: %s", request.url.path, type(exc).__name__)
+        return error_response(507, "out_of_space", OUT_OF_SPACE)
     log.error("unhandled error on %s", request.url.path, exc_info=exc)
     return error_response(500, "internal", "Something went wrong on our side. Please try again.")
 

@@ -25,14 +25,16 @@ const FIELD_WORDS = {
   password: "Please choose a password.",
 };
 
+const SAID_PLAINLY = new Set(["busy", "out_of_space"]);
+
 function plainMessage(status, code, message, details) {
   if (code === "invalid_input" && Array.isArray(details.fields)) {
     const field = details.fields.map((f) => f.field.split(".").pop()).find((name) => FIELD_WORDS[name]);
     if (field) return FIELD_WORDS[field];
   }
-  // A busy server (503, code "busy") says what is happening and when to try again; other
-  // server errors are not worth explaining.
-  if (status >= 500 && code !== "busy") return "The server had a problem. Please try again in a moment.";
+  // A busy server (503 "busy") or a full disk (507 "out_of_space") says plainly what is
+  // happening; other server errors are not worth explaining.
+  if (status >= 500 && !SAID_PLAINLY.has(code)) return "The server had a problem. Please try again in a moment.";
   return message;
 }
 
