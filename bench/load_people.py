@@ -220,7 +220,10 @@ def main() -> None:
                     pool.submit(person, base, context, n, photos, tally, args.train)
                     for n in range(args.people)
                 ]:
-                    future.result()
+                    # A dropped connection ends that person's run; it is an error, not the end
+                    # of the benchmark.
+                    if (failure := future.exception()) is not None:
+                        tally.error(f"{type(failure).__name__}: {failure}")
             wall = time.perf_counter() - started
             rss = peak_rss_mb(server.pid)
             worker_rss = peak_rss_mb(worker.pid) if worker is not None else None

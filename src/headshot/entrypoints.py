@@ -211,7 +211,9 @@ def run_server(
         # last (its hooks run in reverse): after the consumer has stopped.
         services.on_shutdown.insert(0, runtime.close)
         if settings.in_process_worker:
-            consumer = InProcessConsumer(runtime.huey, workers=settings.worker_threads)
+            consumer = InProcessConsumer(
+                runtime.huey, workers=settings.worker_threads, niceness=settings.worker_niceness
+            )
             keeper = runtime.lease_keeper()
             services.on_startup.extend([consumer.start, keeper.start])
             # Run in reverse: the consumer drains first, its leases renewed meanwhile.

@@ -307,6 +307,14 @@ class Settings(BaseSettings):
         True, description="Run the Huey consumer inside `headshot serve` (embedded mode)."
     )
     worker_threads: int = Field(2, gt=0, description="Huey consumer worker threads.")
+    worker_niceness: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="How much lower the scheduling priority of the in-process worker's threads "
+        "is than the web server's (Linux), so photo checks win the cores over trainings; 0 "
+        "keeps them equal.",
+    )
     likeness_threshold: float = Field(
         0.36, ge=-1, le=1, description="Headshots less like the person than this are flagged."
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -321,3 +323,26 @@ def test_requeue_stale_enqueues_each_stale_job_and_isolates_failures() -> None:
     assert requeued == enqueued == ["tr_1", "tr_2"]
     assert touched == ["tr_1", "tr_bad", "tr_2"]
     assert seen_cutoffs == [now - timedelta(minutes=10)]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread priority is Linux only")
+def test_job_threads_yield_the_cores_to_the_server_threads(
+    sqlite_huey: Any, recorder: Recorder
+) -> None:
+    jobs = TaskRegistry[Recorder](namespace="tests")
+
+    @jobs.task()
+    def priority(rec: Recorder) -> None:
+        rec.record("priority", os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    consumer = InProcessConsumer(sqlite_huey, workers=1, periodic=False, niceness=3)
+    consumer.start()
+    try:
+        jobs.bind(sqlite_huey, recorder)[priority]()
+        wait_until(lambda: bool(recorder.values("priority")))
+    finally:
+        consumer.stop(timeout=5)
+
+    assert recorder.values("priority") == [min(19, own + 3)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
