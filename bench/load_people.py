@@ -6,8 +6,9 @@ does), sending any request again after `Retry-After` when the server answers 503
 reader per person asks for the batch's readiness and the gallery every half second. With
 `--train` the photos are distinct shared photos of one person (a set that can be trained on) and
 each person then trains and generates one look (the offline studio engine). Prints
-JSON: errors (any answer other than 2xx and honoured 503s), busy answers, upload p50/p95, light
-request p50/p95, and the server's peak RSS.
+JSON: errors (any answer other than 2xx and honoured 503s), busy answers, requests whose kept-alive
+connection closed before an answer (sent once more, and listed), upload p50/p95, light request
+p50/p95, and the server's peak RSS.
 
 With `--worker REDIS_URL` the jobs run in a separate `headshot worker` process over that Redis
 (the scale-out layout, still on the embedded SQLite database and local files), and the worker's
@@ -46,6 +47,7 @@ class Tally:
         self.light: list[float] = []
         self.errors: list[str] = []
         self.busy = 0
+        self.dropped: list[str] = []
 
     def add(self, kind: list[float], started: float) -> None:
         with self.lock:
@@ -56,10 +58,29 @@ class Tally:
             self.errors.append(what)
 
 
+class ResendOnDrop(httpx.HTTPTransport):
+    """Sends a request once more when a kept-alive connection closes before any answer, as a
+    browser does (the server closes connections idle for 5 s, and one can close just as a
+    request goes out). Each such drop is reported, with its request, not hidden."""
+
+    def __init__(self, tally: Tally, **options: Any) -> None:
+        super().__init__(**options)
+        self._tally = tally
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return super().handle_request(request)
+        except httpx.RemoteProtocolError:
+            with self._tally.lock:
+                self._tally.dropped.append(f"{request.method} {request.url.path.split('/')[3]}")
+            return super().handle_request(request)
+
+
 def person(
     base: str, context: Any, number: int, photos: list[bytes], tally: Tally, train: bool
 ) -> None:
-    with httpx.Client(base_url=base, verify=context, timeout=120) as client:
+    transport = ResendOnDrop(tally, verify=context)
+    with httpx.Client(base_url=base, transport=transport, timeout=120) as client:
         account = {"email": f"p{number}@example.com", "password": PASSWORD}
         if _admitted(client, "POST", "/api/v1/auth/register", tally, json=account) is None:
             return
@@ -241,6 +262,7 @@ def main() -> None:
                 "errors": len(tally.errors),
                 "error_kinds": sorted(set(tally.errors)),
                 "busy_503": tally.busy,
+                "dropped_and_resent": sorted(tally.dropped),
                 "upload": _percentiles(tally.uploads),
                 "readiness_and_gallery": _percentiles(tally.light),
                 "server_peak_rss_mb": round(rss),
