@@ -72,7 +72,7 @@ class ResendOnDrop(httpx.HTTPTransport):
             return super().handle_request(request)
         except httpx.RemoteProtocolError:
             with self._tally.lock:
-                self._tally.dropped.append(f"{request.method} {request.url.path.split('/')[3]}")
+                self._tally.dropped.append(f"{request.method} {_route(request.url.path)}")
             return super().handle_request(request)
 
 
@@ -110,43 +110,46 @@ def person(
 
 
 def _admitted(
-    client: httpx.Client, method: str, url: str, tally: Tally, **request: Any
+    client: httpx.Client,
+    method: str,
+    url: str,
+    tally: Tally,
+    timed: list[float] | None = None,
+    **request: Any,
 ) -> httpx.Response | None:
     """The answer to a request sent again after each 503's Retry-After, as the web app does.
 
-    Any other answer that is not 2xx is counted as an error (with its status and path) and
-    gives None; so does a request the server never admits.
+    With `timed`, the latency of the admitted attempt is added to it. Any other answer that is
+    not 2xx is counted as an error (with its status and route) and gives None; so does a request
+    the server never admits.
     """
     for _ in range(30):
+        started = time.perf_counter()
         answer = client.request(method, url, **request)
         if answer.status_code == 503:
             with tally.lock:
                 tally.busy += 1
             time.sleep(float(answer.headers.get("Retry-After", "1")))
             continue
+        if timed is not None:
+            tally.add(timed, started)
         if not answer.is_success:
-            tally.error(f"{method} {url.split('/')[3]} {answer.status_code}")
+            tally.error(f"{method} {_route(url)} {answer.status_code}")
             return None
         return answer
-    tally.error(f"{method} {url.split('/')[3]} never admitted")
+    tally.error(f"{method} {_route(url)} never admitted")
     return None
+
+
+def _route(url: str) -> str:
+    """The resource a path under /api/v1/ names (`sessions`, `trainings`, ...)."""
+    return url.split("/")[3]
 
 
 def _upload(client: httpx.Client, session: str, item: tuple[int, bytes], tally: Tally) -> None:
     url = f"/api/v1/sessions/{session}/photos"
-    for _ in range(30):
-        started = time.perf_counter()
-        answer = client.post(url, files={"files": (f"p{item[0]}.jpg", item[1], "image/jpeg")})
-        if answer.status_code == 503:
-            with tally.lock:
-                tally.busy += 1
-            time.sleep(float(answer.headers.get("Retry-After", "1")))
-            continue
-        tally.add(tally.uploads, started)
-        if answer.status_code != 201:
-            tally.error(f"upload {answer.status_code}")
-        return
-    tally.error("upload never admitted")
+    files = {"files": (f"p{item[0]}.jpg", item[1], "image/jpeg")}
+    _admitted(client, "POST", url, tally, timed=tally.uploads, files=files)
 
 
 def _read_lightly(client: httpx.Client, session: str, tally: Tally, done: threading.Event) -> None:

@@ -9,7 +9,7 @@ Threads cannot be interrupted: a task still running when a stop gives up keeps r
 the process exits, and is then lost. Such tasks are re-enqueued (Huey reports them through
 `SIGNAL_INTERRUPTED`), so they run again elsewhere; tasks must be idempotent anyway.
 
-In the web server, job threads share the cores with requests. A training is minutes of CPU
+In the web server, job threads share the cores with requests. A training is many seconds of CPU
 nobody watches, a photo check is a second somebody waits for, so on Linux each job thread lowers
 its own scheduling priority (`niceness`) when it starts and the cores go to requests first.
 """
